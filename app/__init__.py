@@ -1,0 +1,1 @@
+"""The iffgraph service: settings, HTTP API, CLI."""

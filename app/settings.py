@@ -1,0 +1,38 @@
+"""One settings class, read from the environment (prefix ``IFFGRAPH_``) through a cache."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IFFGRAPH_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    store: Literal["embedded", "neo4j"] = Field(
+        default="embedded", description="embedded needs no server; neo4j needs neo4j_uri"
+    )
+    embedded_path: Path = Path(".iffgraph/graph.sqlite")
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str = "neo4j"
+    batch_size: int = Field(default=5_000, ge=1, le=100_000)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65_535)
+
+    @model_validator(mode="after")
+    def _no_default_secrets_outside_development(self) -> Settings:
+        if self.store == "neo4j" and self.neo4j_password is None:
+            raise ValueError("IFFGRAPH_NEO4J_PASSWORD must be set when IFFGRAPH_STORE=neo4j")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

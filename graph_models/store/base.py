@@ -1,0 +1,277 @@
+"""The ``GraphStore`` interface and the traversals both stores share.
+
+A store implements a handful of primitives natively (batched merge writes, look-ups, one-hop
+expansion, streaming scans, counts). Neighbourhoods, paths and networkx projections are built
+once here on top of those primitives, so the two stores agree by construction and the
+behaviour suite only has to prove that the primitives agree.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from itertools import islice, pairwise
+from types import TracebackType
+from typing import Literal, Self, TypeVar
+
+import networkx as nx
+
+from graph_models.errors import NotFoundError
+from graph_models.records import (
+    GraphCounts,
+    Node,
+    NodeWrite,
+    Path,
+    Relationship,
+    RelWrite,
+    Subgraph,
+)
+from graph_models.schema import Label, RelType
+
+Direction = Literal["out", "in", "both"]
+T = TypeVar("T")
+
+
+class GraphStore(abc.ABC):
+    """A graph of keyed nodes and keyed relationships with provenance."""
+
+    kind: str = "abstract"
+
+    # --- lifecycle -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def init_schema(self) -> list[str]:
+        """Create constraints and indexes from the schema (idempotent); return their names."""
+
+    @abc.abstractmethod
+    def ping(self) -> str:
+        """Check the store answers; return a short description. Raise StoreUnavailableError."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def clear(self) -> None:
+        """Delete every node and relationship (schema objects stay)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- writes ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
+        """Merge a batch of node observations in one transaction; return rows written."""
+
+    @abc.abstractmethod
+    def write_relationships(self, rows: Sequence[RelWrite]) -> int:
+        """Merge a batch of relationship observations in one transaction.
+
+        Both end nodes must exist: a relationship to a missing node raises StoreError naming
+        the missing keys, rather than being dropped.
+        """
+
+    # --- reads -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_nodes(self, keys: Collection[str]) -> dict[str, Node]:
+        """The nodes that exist among ``keys``."""
+
+    def get_node(self, key: str) -> Node | None:
+        return self.get_nodes([key]).get(key)
+
+    def require_node(self, key: str) -> Node:
+        node = self.get_node(key)
+        if node is None:
+            raise NotFoundError(f"no node with key {key!r}")
+        return node
+
+    @abc.abstractmethod
+    def find_nodes(self, label: Label, prop: str, value: str, *, limit: int = 100) -> list[Node]:
+        """Nodes of ``label`` whose ``prop`` equals ``value``, ordered by key."""
+
+    @abc.abstractmethod
+    def expand(
+        self,
+        keys: Collection[str],
+        *,
+        rel_types: Collection[RelType] | None = None,
+        direction: Direction = "both",
+    ) -> list[Relationship]:
+        """Every relationship touching ``keys``, ordered by (type, start, end, key)."""
+
+    @abc.abstractmethod
+    def degrees(self, keys: Collection[str]) -> dict[str, int]:
+        """Number of relationships (any type, any direction) on each node."""
+
+    @abc.abstractmethod
+    def iter_nodes(self, labels: Collection[Label] | None = None) -> Iterator[Node]:
+        """Stream nodes (all, or of the given labels) in (label, key) order."""
+
+    @abc.abstractmethod
+    def iter_relationships(
+        self, rel_types: Collection[RelType] | None = None
+    ) -> Iterator[Relationship]:
+        """Stream relationships (all, or of the given types)."""
+
+    @abc.abstractmethod
+    def counts(self) -> GraphCounts: ...
+
+    # --- shared traversals -----------------------------------------------------------------
+    def neighbourhood(
+        self,
+        key: str,
+        *,
+        hops: int = 2,
+        rel_types: Collection[RelType] | None = None,
+        agencies: Collection[str] | None = None,
+        limit: int = 500,
+        hub_cap: int = 50,
+    ) -> Subgraph:
+        """Breadth-first ``hops`` around ``key``.
+
+        Nodes with more than ``hub_cap`` relationships are included but not expanded through
+        (except the start node), so a formation agent's address with thousands of companies
+        cannot explode the result. ``agencies`` keeps only elements at least one of those
+        agencies has seen. Expansion stops at ``limit`` nodes and says so in ``truncated``.
+        """
+        start = self.require_node(key)
+        allowed = set(agencies) if agencies is not None else None
+        seen: dict[str, None] = {key: None}
+        rels: dict[tuple[str, str, str, str], Relationship] = {}
+        capped: list[str] = []
+        frontier = [key]
+        truncated = False
+        for _ in range(hops):
+            if not frontier or truncated:
+                break
+            expandable = self._uncapped(frontier, hub_cap, exempt=key, capped=capped)
+            next_frontier: list[str] = []
+            for rel in self.expand(expandable, rel_types=rel_types):
+                if allowed is not None and not allowed.intersection(rel.provenance.agencies):
+                    continue
+                for other in (rel.start, rel.end):
+                    if other not in seen:
+                        if len(seen) >= limit:
+                            truncated = True
+                            break
+                        seen[other] = None
+                        next_frontier.append(other)
+                if rel.start in seen and rel.end in seen:
+                    rels[rel.identity] = rel
+            frontier = next_frontier
+        nodes = self.get_nodes(list(seen))
+        nodes[key] = start
+        return Subgraph(
+            nodes=[nodes[k] for k in sorted(nodes)],
+            relationships=[rels[i] for i in sorted(rels)],
+            truncated=truncated,
+            capped=sorted(capped),
+        )
+
+    def _uncapped(
+        self, frontier: list[str], hub_cap: int, *, exempt: str, capped: list[str]
+    ) -> list[str]:
+        degrees = self.degrees(frontier)
+        out = []
+        for k in frontier:
+            if k != exempt and degrees.get(k, 0) > hub_cap:
+                capped.append(k)
+            else:
+                out.append(k)
+        return out
+
+    def shortest_paths(
+        self,
+        source: str,
+        target: str,
+        *,
+        k: int = 3,
+        max_hops: int = 4,
+        rel_types: Collection[RelType] | None = None,
+        agencies: Collection[str] | None = None,
+        hub_cap: int = 50,
+        limit: int = 5_000,
+    ) -> list[Path]:
+        """Up to ``k`` shortest simple paths (ignoring direction) of at most ``max_hops``.
+
+        Paths are searched inside the hub-capped neighbourhood of ``source``; ties are broken
+        by the sorted node keys so both stores return the same paths in the same order.
+        """
+        self.require_node(target)
+        sub = self.neighbourhood(
+            source,
+            hops=max_hops,
+            rel_types=rel_types,
+            agencies=agencies,
+            limit=limit,
+            hub_cap=hub_cap,
+        )
+        graph = nx.Graph()
+        by_pair: dict[frozenset[str], list[Relationship]] = {}
+        for rel in sub.relationships:
+            graph.add_edge(rel.start, rel.end)
+            by_pair.setdefault(frozenset((rel.start, rel.end)), []).append(rel)
+        if target not in graph or source not in graph:
+            return []
+        # Enumerate by length, then order ties by keys; simple paths are generated lazily so
+        # only as many as needed (plus the ties at the last length) are materialised.
+        found: list[list[str]] = []
+        for nodes in nx.shortest_simple_paths(graph, source, target):
+            if len(nodes) - 1 > max_hops:
+                break
+            if len(found) >= k and len(nodes) > len(found[-1]):
+                break
+            found.append(nodes)
+        found.sort(key=lambda p: (len(p), p))
+        return [
+            Path(
+                nodes=p,
+                relationships=[min(by_pair[frozenset(e)], key=_rel_order) for e in _pairs(p)],
+            )
+            for p in found[:k]
+        ]
+
+    def project(
+        self,
+        *,
+        labels: Collection[Label] | None = None,
+        rel_types: Collection[RelType] | None = None,
+    ) -> nx.MultiDiGraph:
+        """A networkx projection for analytics: nodes carry label and properties, edges their
+        type, key and properties. With ``rel_types`` only, nodes are those the edges touch."""
+        graph = nx.MultiDiGraph()
+        if labels is not None or rel_types is None:
+            for node in self.iter_nodes(labels):
+                graph.add_node(node.key, label=node.label.value, **node.properties)
+        for rel in self.iter_relationships(rel_types):
+            if labels is not None and (rel.start not in graph or rel.end not in graph):
+                continue
+            graph.add_edge(
+                rel.start,
+                rel.end,
+                key=f"{rel.type.value}:{rel.key}",
+                type=rel.type.value,
+                **rel.properties,
+            )
+        return graph
+
+
+def _pairs(nodes: list[str]) -> Iterable[tuple[str, str]]:
+    return pairwise(nodes)
+
+
+def _rel_order(rel: Relationship) -> tuple[str, str, str, str]:
+    return rel.identity
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Chunks of ``size`` items (itertools.batched returns tuples and is 3.12+)."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk

@@ -1,0 +1,334 @@
+"""The embedded store: one SQLite file, no server.
+
+Why SQLite rather than an in-memory networkx graph: the file is the durable state, so data
+survives a restart and a scale-100 delivery does not have to fit in memory; networkx graphs
+are built on demand by ``project()`` for analytics. Nodes and relationships are rows with their
+properties and provenance as a JSON document; the schema's indexed properties become partial
+expression indexes, the embedded twin of Neo4j's range indexes.
+
+Concurrency: WAL journal, one connection per thread, and every batch is read-merge-written
+inside ``BEGIN IMMEDIATE`` so a second writer process waits (busy timeout) instead of
+interleaving. Readers never block the writer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from graph_models.errors import SchemaError, StoreError, StoreUnavailableError
+from graph_models.merge import merge_observation, split_stored
+from graph_models.records import GraphCounts, Node, NodeWrite, Relationship, RelWrite
+from graph_models.schema import SCHEMA, Label, RelType
+from graph_models.store.base import Direction, GraphStore, batched
+
+# SQLite caps host parameters per statement (32766 on current builds); stay well below.
+_IN_CHUNK = 900
+
+CREATE_TABLES = (
+    "CREATE TABLE IF NOT EXISTS nodes ("
+    " key TEXT PRIMARY KEY, label TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rels ("
+    " src TEXT NOT NULL, type TEXT NOT NULL, dst TEXT NOT NULL, rkey TEXT NOT NULL,"
+    " data TEXT NOT NULL, PRIMARY KEY (src, type, dst, rkey)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS rels_by_dst ON rels (dst, type)",
+    "CREATE INDEX IF NOT EXISTS rels_by_type ON rels (type)",
+    "CREATE INDEX IF NOT EXISTS nodes_by_label ON nodes (label)",
+)
+UPSERT_NODE = (
+    "INSERT INTO nodes (key, label, data) VALUES (?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET data = excluded.data"
+)
+UPSERT_REL = (
+    "INSERT INTO rels (src, type, dst, rkey, data) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (src, type, dst, rkey) DO UPDATE SET data = excluded.data"
+)
+REL_COLUMNS = "src, type, dst, rkey, data"
+
+
+def _index_ddl(label: Label, prop: str) -> tuple[str, str]:
+    # Label and property come from the validated schema, never from input: safe to inline,
+    # and inlining is what lets SQLite match the partial index to the query.
+    name = f"ix_{label.value}_{prop}"
+    ddl = (
+        f"CREATE INDEX IF NOT EXISTS {name} ON nodes (json_extract(data, '$.{prop}'))"
+        f" WHERE label = '{label.value}'"
+    )
+    return name, ddl
+
+
+def _dumps(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class EmbeddedStore(GraphStore):
+    kind = "embedded"
+
+    def __init__(self, path: str | Path, *, busy_timeout_s: float = 60.0) -> None:
+        self.path = Path(path)
+        self._busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._conn()
+            for ddl in CREATE_TABLES:
+                conn.execute(ddl)
+        except (OSError, sqlite3.Error) as e:
+            raise StoreUnavailableError(f"cannot open embedded store {self.path}: {e}") from e
+
+    # --- connections -----------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout_s,
+                isolation_level=None,  # explicit BEGIN/COMMIT below
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache per connection
+            conn.execute("PRAGMA temp_store=MEMORY")
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def ping(self) -> str:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"embedded store {self.path}: {e}") from e
+        return f"embedded sqlite {sqlite3.sqlite_version} at {self.path}"
+
+    def init_schema(self) -> list[str]:
+        names = []
+        conn = self._conn()
+        for label, node_type in SCHEMA.nodes.items():
+            for prop in node_type.indexed:
+                name, ddl = _index_ddl(label, prop)
+                conn.execute(ddl)
+                names.append(name)
+        return names
+
+    def clear(self) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DELETE FROM rels")
+        conn.execute("DELETE FROM nodes")
+        conn.execute("COMMIT")
+
+    # --- writes ----------------------------------------------------------------------------
+    def _fetch_data(
+        self, conn: sqlite3.Connection, keys: Collection[str]
+    ) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in batched(sorted(keys), _IN_CHUNK):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, data FROM nodes WHERE key IN ({marks})"  # noqa: S608
+            for key, data in conn.execute(sql, chunk):
+                found[key] = json.loads(data)
+        return found
+
+    def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
+        if not rows:
+            return 0
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            merged = self._fetch_data(conn, {r.key for r in rows})
+            labels: dict[str, str] = {}
+            for row in rows:
+                merged[row.key] = merge_observation(
+                    merged.get(row.key), row.properties, row.provenance
+                )
+                labels[row.key] = row.label.value
+            conn.executemany(UPSERT_NODE, [(k, labels[k], _dumps(merged[k])) for k in labels])
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            conn.execute("ROLLBACK") if conn.in_transaction else None
+            raise StoreError(f"embedded store write failed: {e}") from e
+        return len(rows)
+
+    def write_relationships(self, rows: Sequence[RelWrite]) -> int:
+        if not rows:
+            return 0
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            ends = {r.start for r in rows} | {r.end for r in rows}
+            present = self._existing_keys(conn, ends)
+            missing = sorted(ends - present)
+            if missing:
+                conn.execute("ROLLBACK")
+                raise StoreError(f"relationships point at missing nodes: {missing[:10]}")
+            ids = {(r.start, r.type.value, r.end, r.key) for r in rows}
+            merged = self._fetch_rels(conn, ids)
+            for row in rows:
+                ident = (row.start, row.type.value, row.end, row.key)
+                merged[ident] = merge_observation(merged.get(ident), row.properties, row.provenance)
+            conn.executemany(UPSERT_REL, [(*i, _dumps(d)) for i, d in merged.items()])
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            conn.execute("ROLLBACK") if conn.in_transaction else None
+            raise StoreError(f"embedded store write failed: {e}") from e
+        return len(rows)
+
+    def _existing_keys(self, conn: sqlite3.Connection, keys: Collection[str]) -> set[str]:
+        present: set[str] = set()
+        for chunk in batched(sorted(keys), _IN_CHUNK):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key FROM nodes WHERE key IN ({marks})"  # noqa: S608
+            present.update(k for (k,) in conn.execute(sql, chunk))
+        return present
+
+    def _fetch_rels(
+        self, conn: sqlite3.Connection, ids: Collection[tuple[str, str, str, str]]
+    ) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+        found: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+        # Row values in IN (...) use the primary key index directly.
+        for chunk in batched(sorted(ids), _IN_CHUNK // 4):
+            marks = ",".join("(?,?,?,?)" * 1 for _ in chunk)
+            flat = [v for ident in chunk for v in ident]
+            sql = (
+                f"SELECT {REL_COLUMNS} FROM rels"  # noqa: S608
+                f" WHERE (src, type, dst, rkey) IN (VALUES {marks})"
+            )
+            for src, typ, dst, rkey, data in conn.execute(sql, flat):
+                found[(src, typ, dst, rkey)] = json.loads(data)
+        return found
+
+    # --- reads -----------------------------------------------------------------------------
+    def get_nodes(self, keys: Collection[str]) -> dict[str, Node]:
+        conn = self._conn()
+        out: dict[str, Node] = {}
+        for chunk in batched(sorted(set(keys)), _IN_CHUNK):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT key, label, data FROM nodes WHERE key IN ({marks})"  # noqa: S608
+            for key, label, data in conn.execute(sql, chunk):
+                out[key] = _node(key, label, data)
+        return out
+
+    def find_nodes(self, label: Label, prop: str, value: str, *, limit: int = 100) -> list[Node]:
+        label = Label(label)
+        if prop not in SCHEMA.node(label).properties:
+            raise SchemaError(f"{label} has no property {prop!r}")
+        sql = (
+            f"SELECT key, label, data FROM nodes WHERE label = '{label.value}'"  # noqa: S608
+            f" AND json_extract(data, '$.{prop}') = ? ORDER BY key LIMIT ?"
+        )
+        return [_node(*row) for row in self._conn().execute(sql, (value, limit))]
+
+    def expand(
+        self,
+        keys: Collection[str],
+        *,
+        rel_types: Collection[RelType] | None = None,
+        direction: Direction = "both",
+    ) -> list[Relationship]:
+        conn = self._conn()
+        found: dict[tuple[str, str, str, str], Relationship] = {}
+        type_filter, type_args = _type_filter(rel_types)
+        columns = [c for c, d in (("src", "out"), ("dst", "in")) if direction in (d, "both")]
+        for chunk in batched(sorted(set(keys)), _IN_CHUNK):
+            marks = ",".join("?" * len(chunk))
+            for column in columns:
+                sql = (
+                    f"SELECT {REL_COLUMNS} FROM rels"  # noqa: S608
+                    f" WHERE {column} IN ({marks}){type_filter}"
+                )
+                for row in conn.execute(sql, [*chunk, *type_args]):
+                    rel = _rel(*row)
+                    found[rel.identity] = rel
+        return [found[i] for i in sorted(found)]
+
+    def degrees(self, keys: Collection[str]) -> dict[str, int]:
+        conn = self._conn()
+        out = dict.fromkeys(keys, 0)
+        for chunk in batched(sorted(set(keys)), _IN_CHUNK):
+            marks = ",".join("?" * len(chunk))
+            for column in ("src", "dst"):
+                sql = (
+                    f"SELECT {column}, count(*) FROM rels"  # noqa: S608
+                    f" WHERE {column} IN ({marks}) GROUP BY {column}"
+                )
+                for key, n in conn.execute(sql, chunk):
+                    out[key] += n
+        return out
+
+    def iter_nodes(self, labels: Collection[Label] | None = None) -> Iterator[Node]:
+        conn = self._conn()
+        if labels is None:
+            cursor = conn.execute("SELECT key, label, data FROM nodes ORDER BY label, key")
+        else:
+            names = [Label(lb).value for lb in labels]
+            marks = ",".join("?" * len(names))
+            sql = f"SELECT key, label, data FROM nodes WHERE label IN ({marks}) ORDER BY label, key"  # noqa: S608
+            cursor = conn.execute(sql, names)
+        for row in cursor:
+            yield _node(*row)
+
+    def iter_relationships(
+        self, rel_types: Collection[RelType] | None = None
+    ) -> Iterator[Relationship]:
+        type_filter, args = _type_filter(rel_types)
+        where = f" WHERE 1=1{type_filter}" if type_filter else ""
+        sql = f"SELECT {REL_COLUMNS} FROM rels{where}"  # noqa: S608
+        for row in self._conn().execute(sql, args):
+            yield _rel(*row)
+
+    def counts(self) -> GraphCounts:
+        conn = self._conn()
+        nodes = dict(conn.execute("SELECT label, count(*) FROM nodes GROUP BY label").fetchall())
+        rels = dict(conn.execute("SELECT type, count(*) FROM rels GROUP BY type").fetchall())
+        node_agencies = dict(
+            conn.execute(
+                "SELECT j.value, count(*) FROM nodes, json_each(nodes.data, '$.agencies') j"
+                " GROUP BY j.value"
+            ).fetchall()
+        )
+        rel_agencies = dict(
+            conn.execute(
+                "SELECT j.value, count(*) FROM rels, json_each(rels.data, '$.agencies') j"
+                " GROUP BY j.value"
+            ).fetchall()
+        )
+        return GraphCounts(
+            nodes=nodes,
+            relationships=rels,
+            nodes_by_agency=node_agencies,
+            relationships_by_agency=rel_agencies,
+        )
+
+
+def _type_filter(rel_types: Collection[RelType] | None) -> tuple[str, list[str]]:
+    if rel_types is None:
+        return "", []
+    names = [RelType(t).value for t in rel_types]
+    return f" AND type IN ({','.join('?' * len(names))})", names
+
+
+def _node(key: str, label: str, data: str) -> Node:
+    props, prov = split_stored(json.loads(data))
+    return Node(label=Label(label), key=key, properties=props, provenance=prov)
+
+
+def _rel(src: str, typ: str, dst: str, rkey: str, data: str) -> Relationship:
+    props, prov = split_stored(json.loads(data))
+    return Relationship(
+        type=RelType(typ), start=src, end=dst, key=rkey, properties=props, provenance=prov
+    )

@@ -1,0 +1,161 @@
+"""All Cypher the Neo4j store runs: named constants and small builders.
+
+Values only ever travel as ``$parameters``. Labels, relationship types and property names
+cannot be parameters in Cypher, so builders accept only ``Label``/``RelType`` members and
+property names declared in the schema, and re-check them here before formatting.
+"""
+
+from __future__ import annotations
+
+from graph_models.errors import SchemaError
+from graph_models.schema import SCHEMA, Label, RelType
+
+
+def _label(label: Label) -> str:
+    return Label(label).value
+
+
+def _rel_type(rel_type: RelType) -> str:
+    return RelType(rel_type).value
+
+
+def _prop(label: Label, prop: str) -> str:
+    if prop not in SCHEMA.node(label).properties:
+        raise SchemaError(f"{label} has no property {prop!r}")
+    return prop
+
+
+def _provenance_set(var: str) -> str:
+    """The merge rules of graph_models.merge.merge_observation, in Cypher."""
+
+    def add(field: str, value: str, cap: str | None = None) -> str:
+        current = f"coalesce({var}.{field}, [])"
+        full = f" OR size({current}) >= {cap}" if cap else ""
+        return (
+            f"{var}.{field} = CASE WHEN {value} IN {current}{full}"
+            f" THEN {current} ELSE {current} + {value} END"
+        )
+
+    return ",\n    ".join(
+        [
+            add("agencies", "row.agency"),
+            add("compartments", "row.compartment"),
+            add("sources", "row.source"),
+            add("record_ids", "row.record", "$cap"),
+            f"{var}.first_seen = CASE WHEN row.seen IS NULL OR ({var}.first_seen IS NOT NULL"
+            f" AND {var}.first_seen <= row.seen) THEN {var}.first_seen ELSE row.seen END",
+            f"{var}.last_seen = CASE WHEN row.seen IS NULL OR ({var}.last_seen IS NOT NULL"
+            f" AND {var}.last_seen >= row.seen) THEN {var}.last_seen ELSE row.seen END",
+        ]
+    )
+
+
+def merge_nodes(label: Label) -> str:
+    return (
+        "UNWIND $rows AS row\n"
+        f"MERGE (n:{_label(label)} {{key: row.key}})\n"
+        "SET n += row.props\n"
+        f"SET {_provenance_set('n')}\n"
+        "RETURN count(n) AS written"
+    )
+
+
+def merge_relationships(rel_type: RelType, start: Label, end: Label) -> str:
+    return (
+        "UNWIND $rows AS row\n"
+        f"MATCH (a:{_label(start)} {{key: row.start}})\n"
+        f"MATCH (b:{_label(end)} {{key: row.end}})\n"
+        f"MERGE (a)-[r:{_rel_type(rel_type)} {{key: row.key}}]->(b)\n"
+        "SET r += row.props\n"
+        f"SET {_provenance_set('r')}\n"
+        "RETURN count(r) AS written"
+    )
+
+
+# A naive writer, one statement per row, used only as the benchmark baseline.
+def merge_one_node(label: Label) -> str:
+    return (
+        f"MERGE (n:{_label(label)} {{key: $key}}) SET n += $props, n.agencies = [$agency],"
+        " n.compartments = [$agency], n.sources = [$source]"
+    )
+
+
+def key_constraint(label: Label) -> tuple[str, str]:
+    name = f"{_label(label).lower()}_key"
+    return name, (
+        f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{_label(label)}) REQUIRE n.key IS UNIQUE"
+    )
+
+
+def property_index(label: Label, prop: str) -> tuple[str, str]:
+    name = f"{_label(label).lower()}_{_prop(label, prop)}"
+    return name, f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{_label(label)}) ON (n.{prop})"
+
+
+AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+PING = "RETURN 1 AS ok"
+SERVER_VERSION = (
+    "CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition"
+)
+
+
+def get_nodes(label: Label) -> str:
+    return (
+        f"MATCH (n:{_label(label)}) WHERE n.key IN $keys "
+        "RETURN n.key AS key, properties(n) AS props"
+    )
+
+
+def find_nodes(label: Label, prop: str) -> str:
+    return (
+        f"MATCH (n:{_label(label)}) WHERE n.{_prop(label, prop)} = $value "
+        "RETURN n.key AS key, properties(n) AS props ORDER BY n.key LIMIT $limit"
+    )
+
+
+def expand(label: Label, *, outgoing: bool, typed: bool) -> str:
+    pattern = "(n)-[r]->(m)" if outgoing else "(n)<-[r]-(m)"
+    where = " WHERE type(r) IN $types" if typed else ""
+    return (
+        f"MATCH (n:{_label(label)}) WHERE n.key IN $keys\n"
+        f"MATCH {pattern}{where}\n"
+        "RETURN type(r) AS type, startNode(r).key AS start, endNode(r).key AS end,"
+        " r.key AS key, properties(r) AS props"
+    )
+
+
+def degrees(label: Label) -> str:
+    return (
+        f"MATCH (n:{_label(label)}) WHERE n.key IN $keys "
+        "RETURN n.key AS key, COUNT { (n)--() } AS degree"
+    )
+
+
+def iter_nodes(label: Label) -> str:
+    # `n.key >= ''` lets the planner read the key index in order instead of sorting.
+    return (
+        f"MATCH (n:{_label(label)}) WHERE n.key >= '' "
+        "RETURN n.key AS key, properties(n) AS props ORDER BY n.key"
+    )
+
+
+def iter_relationships(rel_type: RelType) -> str:
+    return (
+        f"MATCH (a)-[r:{_rel_type(rel_type)}]->(b) "
+        "RETURN type(r) AS type, a.key AS start, b.key AS end, r.key AS key,"
+        " properties(r) AS props"
+    )
+
+
+def count_label(label: Label) -> str:
+    return f"MATCH (n:{_label(label)}) RETURN count(n) AS n"
+
+
+def count_rel_type(rel_type: RelType) -> str:
+    return f"MATCH ()-[r:{_rel_type(rel_type)}]->() RETURN count(r) AS n"
+
+
+NODES_BY_AGENCY = "MATCH (n) UNWIND n.agencies AS agency RETURN agency, count(*) AS n"
+RELS_BY_AGENCY = "MATCH ()-[r]->() UNWIND r.agencies AS agency RETURN agency, count(*) AS n"
+# Deleting in batches keeps a large clear within the transaction memory limit.
+CLEAR = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"

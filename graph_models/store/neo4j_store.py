@@ -1,0 +1,280 @@
+"""The Neo4j store: the official driver, batched ``UNWIND $rows ... MERGE`` writes.
+
+The driver is passed in (one per process, owned by the app's lifespan or the CLI); the store
+only opens sessions on it. Every call names its database. Writes run as managed transactions
+(``execute_write``), which the driver retries on transient errors; the MERGE statements are
+idempotent, so a retried batch changes nothing it had not already changed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import Any, LiteralString, TypeVar
+
+import neo4j
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
+
+from graph_models.errors import StoreError, StoreUnavailableError
+from graph_models.merge import split_stored
+from graph_models.records import (
+    RECORD_ID_CAP,
+    GraphCounts,
+    Node,
+    NodeWrite,
+    Relationship,
+    RelWrite,
+    compartment_of,
+)
+from graph_models.schema import SCHEMA, Label, RelType
+from graph_models.store import neo4j_cypher as cy
+from graph_models.store.base import Direction, GraphStore, batched
+
+T = TypeVar("T")
+_KEYS_CHUNK = 5_000
+
+
+def _q(text: str) -> LiteralString:
+    # Builders only format schema-validated names into the text (see neo4j_cypher); mypy
+    # treats LiteralString as str, the annotation documents the driver's expectation.
+    return text
+
+
+def _by_label(keys: Collection[str]) -> dict[Label, list[str]]:
+    grouped: dict[Label, list[str]] = defaultdict(list)
+    for key in sorted(set(keys)):
+        grouped[SCHEMA.label_of_key(key)].append(key)
+    return grouped
+
+
+class Neo4jStore(GraphStore):
+    kind = "neo4j"
+
+    def __init__(self, driver: Driver, *, database: str = "neo4j", owns_driver: bool = False):
+        self._driver = driver
+        self.database = database
+        self._owns_driver = owns_driver
+
+    @classmethod
+    def connect(cls, uri: str, user: str, password: str, *, database: str = "neo4j") -> Neo4jStore:
+        """Open a driver that this store owns and closes (for the CLI and tests)."""
+        driver = GraphDatabase.driver(uri, auth=(user, password))
+        return cls(driver, database=database, owns_driver=True)
+
+    def close(self) -> None:
+        if self._owns_driver:
+            self._driver.close()
+
+    # --- plumbing --------------------------------------------------------------------------
+    def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        try:
+            with self._driver.session(database=self.database) as session:
+                return session.execute_write(work)
+        except ServiceUnavailable as e:
+            raise StoreUnavailableError(f"Neo4j unavailable: {e}") from e
+        except (Neo4jError, DriverError) as e:
+            raise StoreError(f"Neo4j write failed: {e}") from e
+
+    def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        try:
+            records, _, _ = self._driver.execute_query(
+                _q(query),
+                params,
+                database_=self.database,
+                routing_=neo4j.RoutingControl.READ,
+            )
+        except ServiceUnavailable as e:
+            raise StoreUnavailableError(f"Neo4j unavailable: {e}") from e
+        except (Neo4jError, DriverError) as e:
+            raise StoreError(f"Neo4j read failed: {e}") from e
+        return [r.data() for r in records]
+
+    def _stream(self, query: str, **params: Any) -> Iterator[dict[str, Any]]:
+        try:
+            with self._driver.session(database=self.database) as session:
+                for record in session.run(_q(query), params):
+                    yield record.data()
+        except ServiceUnavailable as e:
+            raise StoreUnavailableError(f"Neo4j unavailable: {e}") from e
+        except (Neo4jError, DriverError) as e:
+            raise StoreError(f"Neo4j read failed: {e}") from e
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def ping(self) -> str:
+        try:
+            self._driver.verify_connectivity()
+        except (Neo4jError, DriverError, OSError) as e:
+            raise StoreUnavailableError(f"Neo4j unavailable: {e}") from e
+        rows = self._read(cy.SERVER_VERSION)
+        versions = ", ".join(f"{r['name']} {r['versions'][0]} {r['edition']}" for r in rows)
+        return f"{versions} (database {self.database})"
+
+    def init_schema(self) -> list[str]:
+        statements = []
+        for label, node_type in SCHEMA.nodes.items():
+            statements.append(cy.key_constraint(label))
+            statements.extend(cy.property_index(label, p) for p in node_type.indexed)
+        for _, ddl in statements:
+            self._run_auto(ddl)
+        self._run_auto(cy.AWAIT_INDEXES)
+        return [name for name, _ in statements]
+
+    def _run_auto(self, query: str) -> None:
+        # Schema commands and CALL { } IN TRANSACTIONS need an auto-commit transaction.
+        try:
+            with self._driver.session(database=self.database) as session:
+                session.run(_q(query)).consume()
+        except ServiceUnavailable as e:
+            raise StoreUnavailableError(f"Neo4j unavailable: {e}") from e
+        except (Neo4jError, DriverError) as e:
+            raise StoreError(f"Neo4j statement failed: {e}") from e
+
+    def clear(self) -> None:
+        self._run_auto(cy.CLEAR)
+
+    # --- writes ----------------------------------------------------------------------------
+    def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
+        if not rows:
+            return 0
+        by_label: dict[Label, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_label[row.label].append({"key": row.key, "props": row.properties, **_prov(row)})
+
+        def work(tx: ManagedTransaction) -> int:
+            written = 0
+            for label, params in by_label.items():
+                result = tx.run(_q(cy.merge_nodes(label)), rows=params, cap=RECORD_ID_CAP)
+                written += int(result.single(strict=True)["written"])
+            return written
+
+        return self._write(work)
+
+    def write_relationships(self, rows: Sequence[RelWrite]) -> int:
+        if not rows:
+            return 0
+        groups: dict[tuple[RelType, Label, Label], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            groups[(row.type, row.start_label, row.end_label)].append(
+                {
+                    "start": row.start,
+                    "end": row.end,
+                    "key": row.key,
+                    "props": row.properties,
+                    **_prov(row),
+                }
+            )
+
+        def work(tx: ManagedTransaction) -> int:
+            written = 0
+            for (rel_type, start, end), params in groups.items():
+                query = cy.merge_relationships(rel_type, start, end)
+                result = tx.run(_q(query), rows=params, cap=RECORD_ID_CAP)
+                count = int(result.single(strict=True)["written"])
+                if count != len(params):
+                    # MATCH finds no row for a missing end node: say so instead of dropping.
+                    ends = {p["start"] for p in params} | {p["end"] for p in params}
+                    present = {
+                        r["key"]
+                        for label, keys in _by_label(ends).items()
+                        for r in tx.run(_q(cy.get_nodes(label)), keys=keys).data()
+                    }
+                    missing = sorted(ends - present)
+                    raise StoreError(f"relationships point at missing nodes: {missing[:10]}")
+                written += count
+            return written
+
+        return self._write(work)
+
+    # --- reads -----------------------------------------------------------------------------
+    def get_nodes(self, keys: Collection[str]) -> dict[str, Node]:
+        out: dict[str, Node] = {}
+        for label, label_keys in _by_label(keys).items():
+            for chunk in batched(label_keys, _KEYS_CHUNK):
+                for row in self._read(cy.get_nodes(label), keys=chunk):
+                    out[row["key"]] = _node(label, row["key"], row["props"])
+        return out
+
+    def find_nodes(self, label: Label, prop: str, value: str, *, limit: int = 100) -> list[Node]:
+        label = Label(label)
+        rows = self._read(cy.find_nodes(label, prop), value=value, limit=limit)
+        return [_node(label, r["key"], r["props"]) for r in rows]
+
+    def expand(
+        self,
+        keys: Collection[str],
+        *,
+        rel_types: Collection[RelType] | None = None,
+        direction: Direction = "both",
+    ) -> list[Relationship]:
+        found: dict[tuple[str, str, str, str], Relationship] = {}
+        types = [RelType(t).value for t in rel_types] if rel_types is not None else None
+        outs = [o for o, d in ((True, "out"), (False, "in")) if direction in (d, "both")]
+        for label, label_keys in _by_label(keys).items():
+            for chunk in batched(label_keys, _KEYS_CHUNK):
+                for outgoing in outs:
+                    query = cy.expand(label, outgoing=outgoing, typed=types is not None)
+                    for row in self._read(query, keys=chunk, types=types):
+                        rel = _rel(row)
+                        found[rel.identity] = rel
+        return [found[i] for i in sorted(found)]
+
+    def degrees(self, keys: Collection[str]) -> dict[str, int]:
+        out = dict.fromkeys(keys, 0)
+        for label, label_keys in _by_label(keys).items():
+            for chunk in batched(label_keys, _KEYS_CHUNK):
+                for row in self._read(cy.degrees(label), keys=chunk):
+                    out[row["key"]] = int(row["degree"])
+        return out
+
+    def iter_nodes(self, labels: Collection[Label] | None = None) -> Iterator[Node]:
+        chosen = sorted(Label(lb) for lb in labels) if labels is not None else sorted(Label)
+        for label in chosen:
+            for row in self._stream(cy.iter_nodes(label)):
+                yield _node(label, row["key"], row["props"])
+
+    def iter_relationships(
+        self, rel_types: Collection[RelType] | None = None
+    ) -> Iterator[Relationship]:
+        chosen = sorted(RelType(t) for t in rel_types) if rel_types is not None else sorted(RelType)
+        for rel_type in chosen:
+            for row in self._stream(cy.iter_relationships(rel_type)):
+                yield _rel(row)
+
+    def counts(self) -> GraphCounts:
+        nodes = {lb.value: self._read(cy.count_label(lb))[0]["n"] for lb in Label}
+        rels = {t.value: self._read(cy.count_rel_type(t))[0]["n"] for t in RelType}
+        return GraphCounts(
+            nodes={k: v for k, v in nodes.items() if v},
+            relationships={k: v for k, v in rels.items() if v},
+            nodes_by_agency={r["agency"]: r["n"] for r in self._read(cy.NODES_BY_AGENCY)},
+            relationships_by_agency={r["agency"]: r["n"] for r in self._read(cy.RELS_BY_AGENCY)},
+        )
+
+
+def _prov(row: NodeWrite | RelWrite) -> dict[str, Any]:
+    p = row.provenance
+    return {
+        "agency": p.agency.value,
+        "compartment": compartment_of(p.agency),
+        "source": p.source,
+        "record": p.record,
+        "seen": p.seen,
+    }
+
+
+def _node(label: Label, key: str, flat: dict[str, Any]) -> Node:
+    props, prov = split_stored(flat)
+    return Node(label=label, key=key, properties=props, provenance=prov)
+
+
+def _rel(row: dict[str, Any]) -> Relationship:
+    props, prov = split_stored(row["props"])
+    return Relationship(
+        type=RelType(row["type"]),
+        start=row["start"],
+        end=row["end"],
+        key=row["key"],
+        properties=props,
+        provenance=prov,
+    )

@@ -1,0 +1,1 @@
+"""Loaders: one module per source format, declarative mappings, the batched writer."""

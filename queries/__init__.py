@@ -1,0 +1,1 @@
+"""Link analysis: one module per family, graph algorithms on networkx projections."""
