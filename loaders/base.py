@@ -1,0 +1,293 @@
+"""The load runner every source format shares.
+
+A format is a ``SourceFormat``: it streams raw records out of a file, names the pydantic model
+that validates one record, and turns a valid record into graph observations through a
+``GraphBuilder``. The runner does the rest the same way for every format: provenance, the
+batched writer, quarantine with file / record / field / reason, duplicate counting, progress
+and the load report. Read = loaded + quarantined is an invariant of this loop.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from graph_models.errors import IffgraphError
+from graph_models.records import Agency, NodeWrite, Provenance, RelWrite, Scalar
+from graph_models.schema import Label, RelType
+from graph_models.store.base import GraphStore
+from loaders.report import LoadReport, QuarantineEntry, QuarantineWriter
+from loaders.writer import BatchWriter
+
+_VALUE_PREVIEW = 200
+
+
+class LoadError(IffgraphError):
+    """A whole file cannot be loaded: wrong kind, missing columns, bad encoding, broken XML."""
+
+    def __init__(
+        self,
+        file: str | Path,
+        message: str,
+        *,
+        location: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.file = str(file)
+        self.location = location
+        self.field = field
+        where = f" at {location}" if location else ""
+        what = f" (field {field!r})" if field else ""
+        super().__init__(f"{self.file}{where}{what}: {message}")
+
+
+class RecordProblem(Exception):  # noqa: N818 - a record-level signal, not an error the CLI shows
+    """Raised while converting one record; the runner quarantines the record with this reason."""
+
+    def __init__(self, field: str | None, reason: str, value: Any = None) -> None:
+        self.field = field
+        self.reason = reason
+        self.value = value
+        super().__init__(reason)
+
+
+@dataclass
+class RawRecord:
+    """One record as read from the file, before validation."""
+
+    record_id: str
+    data: dict[str, Any]
+    position: int = 0
+    problem: RecordProblem | None = None
+
+
+@dataclass
+class GraphBuilder:
+    """Collects the nodes and relationships one record contributes, with its provenance."""
+
+    provenance: Provenance
+    nodes: list[NodeWrite] = field(default_factory=list)
+    rels: list[RelWrite] = field(default_factory=list)
+
+    def node(self, label: Label, key: str, **props: Scalar | None) -> str:
+        self.nodes.append(
+            NodeWrite(label=label, key=key, properties=props, provenance=self.provenance)
+        )
+        return key
+
+    def rel(
+        self, rel_type: RelType, start: str, end: str, key: str = "", **props: Scalar | None
+    ) -> None:
+        self.rels.append(
+            RelWrite(
+                type=rel_type,
+                start=start,
+                end=end,
+                key=key,
+                properties=props,
+                provenance=self.provenance,
+            )
+        )
+
+
+class SourceFormat(abc.ABC):
+    """One source format. Subclasses set the class attributes and implement three methods."""
+
+    kind: ClassVar[str]
+    agency: ClassVar[Agency]
+    model: ClassVar[type[BaseModel]]
+    description: ClassVar[str] = ""
+
+    @abc.abstractmethod
+    def records(self, path: Path) -> Iterator[RawRecord]:
+        """Stream raw records; raise LoadError for problems of the whole file."""
+
+    @abc.abstractmethod
+    def build(self, row: Any, graph: GraphBuilder) -> None:
+        """Turn one validated record into observations; raise RecordProblem to quarantine it."""
+
+    @abc.abstractmethod
+    def identity(self, row: Any) -> str:
+        """The record's business identity, to count duplicates within a file."""
+
+    def seen(self, row: Any) -> str | None:
+        """The record's own date (ISO), used for first/last seen."""
+        return None
+
+    def total_size(self, path: Path) -> int:
+        """The unit of RawRecord.position at the end of the file (bytes by default)."""
+        return path.stat().st_size
+
+    def ignored_columns(self) -> list[str]:
+        return []
+
+
+def file_load_id(path: Path) -> str:
+    """A load id derived from the file's content: re-loading the same bytes is the same load."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class LoadOptions:
+    batch_size: int = 5_000
+    quarantine_dir: Path = Path(".iffgraph/quarantine")
+    reports_dir: Path | None = Path(".iffgraph/reports")
+    quiet: bool = False
+    console: Console | None = None
+
+
+def _problem_from_validation(e: ValidationError, data: dict[str, Any]) -> RecordProblem:
+    errors = e.errors()
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"]) or None
+    reasons = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'record'}: {_message(err)}" for err in errors
+    )
+    value = data.get(str(first["loc"][0])) if first["loc"] else None
+    return RecordProblem(loc, reasons, value)
+
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def load_file(
+    fmt: SourceFormat, path: Path, store: GraphStore, options: LoadOptions | None = None
+) -> LoadReport:
+    """Load one file of one format into the store; return (and store) the report."""
+    options = options or LoadOptions()
+    path = Path(path)
+    if not path.is_file():
+        raise LoadError(path, "no such file")
+    load_id = file_load_id(path)
+    report = LoadReport(file=str(path), kind=fmt.kind, load_id=load_id)
+    qpath = options.quarantine_dir / f"{path.name}.{load_id}.quarantine.jsonl"
+    seen_ids: set[int] = set()
+    started = time.perf_counter()
+    with (
+        QuarantineWriter(qpath) as quarantine,
+        BatchWriter(store, batch_size=options.batch_size) as writer,
+        _progress(options, path, fmt) as tick,
+    ):
+
+        def reject(raw: RawRecord, problem: RecordProblem) -> None:
+            value = None if problem.value is None else str(problem.value)[:_VALUE_PREVIEW]
+            quarantine.add(
+                QuarantineEntry(
+                    file=str(path),
+                    record=raw.record_id,
+                    field=problem.field,
+                    reason=problem.reason,
+                    value=value,
+                    load_id=load_id,
+                )
+            )
+            report.quarantined += 1
+
+        for raw in fmt.records(path):
+            report.read += 1
+            tick(raw.position, report.read)
+            if raw.problem is not None:
+                reject(raw, raw.problem)
+                continue
+            try:
+                row = fmt.model.model_validate(raw.data)
+                graph = GraphBuilder(
+                    Provenance(
+                        agency=fmt.agency,
+                        source_file=path.name,
+                        record_id=raw.record_id,
+                        load_id=load_id,
+                        seen=fmt.seen(row),
+                    )
+                )
+                fmt.build(row, graph)
+            except ValidationError as e:
+                reject(raw, _problem_from_validation(e, raw.data))
+                continue
+            except RecordProblem as p:
+                reject(raw, p)
+                continue
+            ident = hash(fmt.identity(row))
+            if ident in seen_ids:
+                report.duplicates += 1
+            seen_ids.add(ident)
+            writer.add(graph.nodes, graph.rels)
+            report.loaded += 1
+    report.nodes_written = writer.nodes_written
+    report.relationships_written = writer.relationships_written
+    report.ignored_columns = fmt.ignored_columns()
+    report.quarantine_file = str(qpath) if quarantine.count else None
+    report.seconds = round(time.perf_counter() - started, 3)
+    if options.reports_dir is not None:
+        options.reports_dir.mkdir(parents=True, exist_ok=True)
+        out = options.reports_dir / f"{path.name}.{load_id}.report.json"
+        out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    return report
+
+
+class _Ticker:
+    """Updates a rich progress bar at most a few times a second (cheap in the hot loop)."""
+
+    def __init__(self, progress: Progress | None, task: Any, total: int) -> None:
+        self.progress = progress
+        self.task = task
+        self.total = total
+        self.started = time.perf_counter()
+        self.next_update = 0.0
+
+    def __call__(self, position: int, read: int) -> None:
+        if self.progress is None:
+            return
+        now = time.perf_counter()
+        if now < self.next_update:
+            return
+        self.next_update = now + 0.25
+        rate = read / max(now - self.started, 1e-9)
+        self.progress.update(
+            self.task,
+            completed=min(position, self.total),
+            description=f"{read:,} records  {rate:,.0f}/s",
+        )
+
+
+class _progress:  # noqa: N801 - used as a context manager like a function
+    def __init__(self, options: LoadOptions, path: Path, fmt: SourceFormat) -> None:
+        self.options = options
+        self.path = path
+        self.fmt = fmt
+        self.progress: Progress | None = None
+
+    def __enter__(self) -> _Ticker:
+        total = max(self.fmt.total_size(self.path), 1)
+        if self.options.quiet:
+            return _Ticker(None, None, total)
+        self.progress = Progress(
+            TextColumn(f"[bold]{self.fmt.kind}[/] {self.path.name}"),
+            BarColumn(),
+            TextColumn("{task.description}"),
+            TimeRemainingColumn(),
+            console=self.options.console,
+            transient=True,
+        )
+        self.progress.start()
+        task = self.progress.add_task("starting", total=total)
+        return _Ticker(self.progress, task, total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()

@@ -1,0 +1,140 @@
+"""Validated field types for source-record models.
+
+Each type turns a raw cell (a string, usually) into a clean value or raises ValueError with a
+message a data officer understands; the loader turns that into a quarantine entry naming the
+file, the row or element, and the field.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from loaders.reference_data import countries, currencies, hs_problem
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _opt_str(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    return str(value).strip()
+
+
+def _country(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    code = str(value).strip().upper()
+    if code not in countries():
+        raise ValueError(f"unknown ISO 3166 country code {code!r}")
+    return code
+
+
+def _currency(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    code = str(value).strip().upper()
+    if code not in currencies():
+        raise ValueError(f"unknown ISO 4217 currency code {code!r}")
+    return code
+
+
+def _hs(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    code = str(value).strip().replace(".", "").replace(" ", "")
+    problem = hs_problem(code)
+    if problem:
+        raise ValueError(problem)
+    return code
+
+
+def _date(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    if isinstance(value, date):
+        parsed = value
+    else:
+        text = str(value).strip()[:10]
+        try:
+            parsed = date.fromisoformat(text)
+        except ValueError as e:
+            raise ValueError(f"{value!r} is not a date in YYYY-MM-DD form") from e
+    if parsed > date.today():
+        raise ValueError(f"date {parsed.isoformat()} is in the future")
+    return parsed.isoformat()
+
+
+def _amount(value: Any) -> float | None:
+    if _blank(value):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a number") from e
+    if math.isnan(number) or math.isinf(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    if number < 0:
+        raise ValueError(f"amount {number} is negative")
+    return number
+
+
+def _count(value: Any) -> int | None:
+    number = _amount(value)
+    if number is None:
+        return None
+    if number != int(number):
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(number)
+
+
+def _flag(value: Any) -> bool | None:
+    if _blank(value):
+        return None
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "y", "t"}:
+        return True
+    if text in {"0", "false", "no", "n", "f"}:
+        return False
+    raise ValueError(f"{value!r} is not yes/no")
+
+
+def _percentage(value: Any) -> float | None:
+    number = _amount(value)
+    if number is not None and number > 100:
+        raise ValueError(f"percentage {number} is above 100")
+    return number
+
+
+OptStr = Annotated[str | None, BeforeValidator(_opt_str)]
+Country = Annotated[str | None, BeforeValidator(_country)]
+Currency = Annotated[str | None, BeforeValidator(_currency)]
+HSCode = Annotated[str | None, BeforeValidator(_hs)]
+PastDate = Annotated[str | None, BeforeValidator(_date)]
+Amount = Annotated[float | None, BeforeValidator(_amount)]
+Count = Annotated[int | None, BeforeValidator(_count)]
+Flag = Annotated[bool | None, BeforeValidator(_flag)]
+Percentage = Annotated[float | None, BeforeValidator(_percentage)]
+
+
+def _required(parse: Any) -> Any:
+    def check(value: Any) -> Any:
+        result = parse(value)
+        if result is None:
+            raise ValueError("a value is required")
+        return result
+
+    return check
+
+
+Text = Annotated[str, BeforeValidator(_required(_opt_str))]
+ReqCountry = Annotated[str, BeforeValidator(_required(_country))]
+ReqCurrency = Annotated[str, BeforeValidator(_required(_currency))]
+ReqHSCode = Annotated[str, BeforeValidator(_required(_hs))]
+ReqDate = Annotated[str, BeforeValidator(_required(_date))]
+ReqAmount = Annotated[float, BeforeValidator(_required(_amount))]
