@@ -1,7 +1,8 @@
 """How an observation merges into what a store already holds.
 
-The embedded store runs these functions; the Neo4j store runs the same rules as Cypher
-(see ``graph_models/store/neo4j_cypher.py``). The behaviour suite checks that both agree.
+The embedded store runs these functions (inside SQLite, as the upsert's conflict function);
+the Neo4j store runs the same rules as Cypher (see ``graph_models/store/neo4j_cypher.py``).
+The behaviour suite checks that both agree.
 """
 
 from __future__ import annotations
@@ -11,34 +12,56 @@ from typing import Any
 from graph_models.records import RECORD_ID_CAP, Provenance, StoredProvenance, compartment_of
 from graph_models.schema import PROVENANCE_PROPERTIES
 
+_SETS = ("agencies", "compartments", "sources")
 
-def _add(items: list[str], item: str, cap: int | None = None) -> list[str]:
-    if item in items or (cap is not None and len(items) >= cap):
-        return items
-    return [*items, item]
+
+def fresh(properties: dict[str, Any], provenance: Provenance) -> dict[str, Any]:
+    """The flat property map of an element seen once: its properties plus this provenance."""
+    out = dict(properties)
+    out["agencies"] = [provenance.agency.value]
+    out["compartments"] = [compartment_of(provenance.agency)]
+    out["sources"] = [provenance.source]
+    out["record_ids"] = [provenance.record]
+    if provenance.seen is not None:
+        out["first_seen"] = out["last_seen"] = provenance.seen
+    return out
+
+
+def _union(items: list[str], new: list[str], cap: int | None = None) -> list[str]:
+    out = list(items)
+    for item in new:
+        if item not in out and (cap is None or len(out) < cap):
+            out.append(item)
+    return out
+
+
+def merge_flat(stored: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """Merge a later observation's flat map into the stored one.
+
+    Later observations overwrite properties they carry (a corrected re-delivery wins); lists of
+    provenance grow as ordered sets, so re-loading the same record changes nothing; record ids
+    are capped on hubs; first/last seen keep the earliest and latest record dates.
+    """
+    out = dict(stored)
+    out.update({k: v for k, v in incoming.items() if k not in PROVENANCE_PROPERTIES})
+    for name in _SETS:
+        out[name] = _union(stored.get(name, []), incoming.get(name, []))
+    out["record_ids"] = _union(
+        stored.get("record_ids", []), incoming.get("record_ids", []), RECORD_ID_CAP
+    )
+    for name, pick in (("first_seen", min), ("last_seen", max)):
+        values = [v for v in (stored.get(name), incoming.get(name)) if v is not None]
+        if values:
+            out[name] = pick(values)
+    return out
 
 
 def merge_observation(
     stored: dict[str, Any] | None, properties: dict[str, Any], provenance: Provenance
 ) -> dict[str, Any]:
-    """Return the flat property map after one observation.
-
-    Later observations overwrite properties they carry (a corrected re-delivery wins); lists of
-    provenance grow as ordered sets, so re-loading the same record changes nothing; first/last
-    seen keep the earliest and latest record dates.
-    """
-    out = dict(stored or {})
-    out.update(properties)
-    out["agencies"] = _add(out.get("agencies", []), provenance.agency.value)
-    out["compartments"] = _add(out.get("compartments", []), compartment_of(provenance.agency))
-    out["sources"] = _add(out.get("sources", []), provenance.source)
-    out["record_ids"] = _add(out.get("record_ids", []), provenance.record, RECORD_ID_CAP)
-    seen = provenance.seen
-    if seen is not None:
-        first, last = out.get("first_seen"), out.get("last_seen")
-        out["first_seen"] = seen if first is None or seen < first else first
-        out["last_seen"] = seen if last is None or seen > last else last
-    return out
+    """The flat map after one more observation of an element (None: not stored yet)."""
+    new = fresh(properties, provenance)
+    return new if stored is None else merge_flat(stored, new)
 
 
 def split_stored(flat: dict[str, Any]) -> tuple[dict[str, Any], StoredProvenance]:

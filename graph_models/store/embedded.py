@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from graph_models.errors import SchemaError, StoreError, StoreUnavailableError
-from graph_models.merge import merge_observation, split_stored
+from graph_models.merge import fresh, merge_flat, split_stored
 from graph_models.records import GraphCounts, Node, NodeWrite, Relationship, RelWrite
 from graph_models.schema import SCHEMA, Label, RelType
 from graph_models.store.base import Direction, GraphStore, batched
@@ -39,13 +39,16 @@ CREATE_TABLES = (
     "CREATE INDEX IF NOT EXISTS rels_by_type ON rels (type)",
     "CREATE INDEX IF NOT EXISTS nodes_by_label ON nodes (label)",
 )
+# On conflict SQLite calls iff_merge (graph_models.merge.merge_flat) with the stored and the
+# incoming JSON: one statement per batch, no read-before-write round trip, and rows of one
+# batch that share a key merge in order, exactly as Neo4j's UNWIND ... MERGE does.
 UPSERT_NODE = (
     "INSERT INTO nodes (key, label, data) VALUES (?, ?, ?)"
-    " ON CONFLICT (key) DO UPDATE SET data = excluded.data"
+    " ON CONFLICT (key) DO UPDATE SET data = iff_merge(nodes.data, excluded.data)"
 )
 UPSERT_REL = (
     "INSERT INTO rels (src, type, dst, rkey, data) VALUES (?, ?, ?, ?, ?)"
-    " ON CONFLICT (src, type, dst, rkey) DO UPDATE SET data = excluded.data"
+    " ON CONFLICT (src, type, dst, rkey) DO UPDATE SET data = iff_merge(rels.data, excluded.data)"
 )
 REL_COLUMNS = "src, type, dst, rkey, data"
 
@@ -63,6 +66,10 @@ def _index_ddl(label: Label, prop: str) -> tuple[str, str]:
 
 def _dumps(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _merge_json(stored: str, incoming: str) -> str:
+    return _dumps(merge_flat(json.loads(stored), json.loads(incoming)))
 
 
 class EmbeddedStore(GraphStore):
@@ -96,6 +103,7 @@ class EmbeddedStore(GraphStore):
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache per connection
             conn.execute("PRAGMA temp_store=MEMORY")
+            conn.create_function("iff_merge", 2, _merge_json, deterministic=True)
             self._local.conn = conn
             with self._all_lock:
                 self._all.append(conn)
@@ -133,60 +141,42 @@ class EmbeddedStore(GraphStore):
         conn.execute("COMMIT")
 
     # --- writes ----------------------------------------------------------------------------
-    def _fetch_data(
-        self, conn: sqlite3.Connection, keys: Collection[str]
-    ) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for chunk in batched(sorted(keys), _IN_CHUNK):
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT key, data FROM nodes WHERE key IN ({marks})"  # noqa: S608
-            for key, data in conn.execute(sql, chunk):
-                found[key] = json.loads(data)
-        return found
-
     def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
         if not rows:
             return 0
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            merged = self._fetch_data(conn, {r.key for r in rows})
-            labels: dict[str, str] = {}
-            for row in rows:
-                merged[row.key] = merge_observation(
-                    merged.get(row.key), row.properties, row.provenance
-                )
-                labels[row.key] = row.label.value
-            conn.executemany(UPSERT_NODE, [(k, labels[k], _dumps(merged[k])) for k in labels])
-            conn.execute("COMMIT")
-        except sqlite3.Error as e:
-            conn.execute("ROLLBACK") if conn.in_transaction else None
-            raise StoreError(f"embedded store write failed: {e}") from e
+        params = [(r.key, r.label.value, _dumps(fresh(r.properties, r.provenance))) for r in rows]
+        self._write(UPSERT_NODE, params)
         return len(rows)
 
     def write_relationships(self, rows: Sequence[RelWrite]) -> int:
         if not rows:
             return 0
+        params = [
+            (r.start, r.type.value, r.end, r.key, _dumps(fresh(r.properties, r.provenance)))
+            for r in rows
+        ]
+        ends = {r.start for r in rows} | {r.end for r in rows}
+        self._write(UPSERT_REL, params, ends=ends)
+        return len(rows)
+
+    def _write(
+        self, sql: str, params: Sequence[tuple[str, ...]], *, ends: set[str] | None = None
+    ) -> None:
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            ends = {r.start for r in rows} | {r.end for r in rows}
-            present = self._existing_keys(conn, ends)
-            missing = sorted(ends - present)
-            if missing:
-                conn.execute("ROLLBACK")
-                raise StoreError(f"relationships point at missing nodes: {missing[:10]}")
-            ids = {(r.start, r.type.value, r.end, r.key) for r in rows}
-            merged = self._fetch_rels(conn, ids)
-            for row in rows:
-                ident = (row.start, row.type.value, row.end, row.key)
-                merged[ident] = merge_observation(merged.get(ident), row.properties, row.provenance)
-            conn.executemany(UPSERT_REL, [(*i, _dumps(d)) for i, d in merged.items()])
+            if ends is not None:
+                missing = sorted(ends - self._existing_keys(conn, ends))
+                if missing:
+                    raise StoreError(f"relationships point at missing nodes: {missing[:10]}")
+            conn.executemany(sql, params)
             conn.execute("COMMIT")
-        except sqlite3.Error as e:
-            conn.execute("ROLLBACK") if conn.in_transaction else None
+        except (sqlite3.Error, StoreError) as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(e, StoreError):
+                raise
             raise StoreError(f"embedded store write failed: {e}") from e
-        return len(rows)
 
     def _existing_keys(self, conn: sqlite3.Connection, keys: Collection[str]) -> set[str]:
         present: set[str] = set()
@@ -195,22 +185,6 @@ class EmbeddedStore(GraphStore):
             sql = f"SELECT key FROM nodes WHERE key IN ({marks})"  # noqa: S608
             present.update(k for (k,) in conn.execute(sql, chunk))
         return present
-
-    def _fetch_rels(
-        self, conn: sqlite3.Connection, ids: Collection[tuple[str, str, str, str]]
-    ) -> dict[tuple[str, str, str, str], dict[str, Any]]:
-        found: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-        # Row values in IN (...) use the primary key index directly.
-        for chunk in batched(sorted(ids), _IN_CHUNK // 4):
-            marks = ",".join("(?,?,?,?)" * 1 for _ in chunk)
-            flat = [v for ident in chunk for v in ident]
-            sql = (
-                f"SELECT {REL_COLUMNS} FROM rels"  # noqa: S608
-                f" WHERE (src, type, dst, rkey) IN (VALUES {marks})"
-            )
-            for src, typ, dst, rkey, data in conn.execute(sql, flat):
-                found[(src, typ, dst, rkey)] = json.loads(data)
-        return found
 
     # --- reads -----------------------------------------------------------------------------
     def get_nodes(self, keys: Collection[str]) -> dict[str, Node]:

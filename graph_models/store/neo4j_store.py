@@ -59,7 +59,15 @@ class Neo4jStore(GraphStore):
     @classmethod
     def connect(cls, uri: str, user: str, password: str, *, database: str = "neo4j") -> Neo4jStore:
         """Open a driver that this store owns and closes (for the CLI and tests)."""
-        driver = GraphDatabase.driver(uri, auth=(user, password))
+        # Counting a label or type that no data has used yet is normal here (stats, empty
+        # stores); the server's "does not exist" notices about it are noise.
+        driver = GraphDatabase.driver(
+            uri,
+            auth=(user, password),
+            notifications_disabled_classifications=[
+                neo4j.NotificationDisabledClassification.UNRECOGNIZED
+            ],
+        )
         return cls(driver, database=database, owns_driver=True)
 
     def close(self) -> None:

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pytest
+
+from graph_models.errors import StoreError
+from graph_models.schema import RelType
+from graph_models.store.base import GraphStore
+from loaders.writer import BatchWriter
+from tests.factories import node, rel
+
+
+def test_relationships_follow_their_nodes_across_many_small_batches(store: GraphStore) -> None:
+    with BatchWriter(store, batch_size=3) as writer:
+        for i in range(10):
+            writer.add(
+                [node(f"account:A{i}", account_number=f"A{i}")],
+                [rel(RelType.PAID, f"account:A{i}", "account:A0", key=f"t{i}")] if i else [],
+            )
+    counts = store.counts()
+    assert counts.nodes == {"Account": 10}
+    assert counts.relationships == {"PAID": 9}
+    assert writer.nodes_written == 10
+    assert writer.relationships_written == 9
+
+
+def test_a_failed_background_write_is_raised_in_the_caller(store: GraphStore) -> None:
+    writer = BatchWriter(store, batch_size=2)
+    writer.add_node(node("account:A1", account_number="A1"))
+    writer.add_relationship(rel(RelType.PAID, "account:A1", "account:MISSING", key="t1"))
+    with pytest.raises(StoreError, match="account:MISSING"):
+        writer.flush()
+
+
+def _load_then_fail(store: GraphStore) -> None:
+    with BatchWriter(store, batch_size=100) as writer:
+        writer.add_node(node("account:A1", account_number="A1"))
+        raise RuntimeError("parser failed")
+
+
+def test_an_error_inside_the_block_discards_the_buffer(store: GraphStore) -> None:
+    with pytest.raises(RuntimeError, match="parser failed"):
+        _load_then_fail(store)
+    assert store.counts().total_nodes == 0
