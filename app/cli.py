@@ -20,6 +20,10 @@ from app.stores import open_store
 from graph_models.errors import IffgraphError
 from graph_models.records import GraphCounts, NodeWrite, RelWrite
 from graph_models.store.base import GraphStore
+from loaders.base import LoadOptions, SourceFormat, load_file
+from loaders.catalog import FORMATS, detect_kind, load_dir, make_format
+from loaders.mapping import MappedTable
+from loaders.report import LoadReport
 from loaders.writer import BatchWriter
 
 cli = typer.Typer(
@@ -89,6 +93,99 @@ def serve(
         port=port or settings.api_port,
         log_level="info",
     )
+
+
+def print_reports(reports: list[LoadReport]) -> None:
+    table = Table(title="Load report", title_justify="left")
+    for col in ("file", "kind", "read", "loaded", "quarantined", "duplicates", "records/s"):
+        table.add_column(col, justify="left" if col in ("file", "kind") else "right")
+    for r in reports:
+        table.add_row(
+            Path(r.file).name,
+            r.kind,
+            f"{r.read:,}",
+            f"{r.loaded:,}",
+            f"[red]{r.quarantined:,}[/]" if r.quarantined else "0",
+            f"{r.duplicates:,}",
+            f"{r.records_per_second:,.0f}",
+        )
+    if len(reports) > 1:
+        table.add_row(
+            "[bold]total[/]",
+            "",
+            f"[bold]{sum(r.read for r in reports):,}[/]",
+            f"[bold]{sum(r.loaded for r in reports):,}[/]",
+            f"[bold]{sum(r.quarantined for r in reports):,}[/]",
+            f"[bold]{sum(r.duplicates for r in reports):,}[/]",
+            "",
+        )
+    console.print(table)
+    for r in reports:
+        if r.quarantine_file:
+            console.print(f"quarantined records of {Path(r.file).name}: {r.quarantine_file}")
+        if r.ignored_columns:
+            console.print(f"ignored columns in {Path(r.file).name}: {', '.join(r.ignored_columns)}")
+
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")]
+EncodingOpt = Annotated[str, typer.Option(help="text encoding of CSV files")]
+QuarantineOpt = Annotated[Path, typer.Option(help="where quarantine files (JSON lines) go")]
+
+
+def _options(settings: Settings, quiet: bool, quarantine_dir: Path) -> LoadOptions:
+    return LoadOptions(
+        batch_size=settings.batch_size,
+        quarantine_dir=quarantine_dir,
+        reports_dir=quarantine_dir.parent / "reports",
+        quiet=quiet,
+        console=err,
+    )
+
+
+@cli.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="files to load", exists=True)],
+    kind: Annotated[
+        str | None, typer.Option(help=f"format, one of: {', '.join(FORMATS)} (default: detect)")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="a YAML mapping for a layout of your own", exists=True)
+    ] = None,
+    encoding: EncodingOpt = "utf-8",
+    quiet: QuietOpt = False,
+    quarantine_dir: QuarantineOpt = Path(".iffgraph/quarantine"),
+) -> None:
+    """Load source files (format detected from content unless --kind or --mapping)."""
+    settings = get_settings()
+    reports = []
+    with store_session(settings) as store:
+        store.init_schema()
+        for path in files:
+            if mapping is not None:
+                fmt: SourceFormat = MappedTable.from_file(mapping, encoding=encoding)
+            else:
+                fmt = make_format(kind or detect_kind(path, encoding=encoding), encoding=encoding)
+            reports.append(load_file(fmt, path, store, _options(settings, quiet, quarantine_dir)))
+    print_reports(reports)
+
+
+@cli.command("load-dir")
+def load_dir_command(
+    directory: Annotated[
+        Path, typer.Argument(help="a delivery folder", exists=True, file_okay=False)
+    ],
+    encoding: EncodingOpt = "utf-8",
+    quiet: QuietOpt = False,
+    quarantine_dir: QuarantineOpt = Path(".iffgraph/quarantine"),
+) -> None:
+    """Load every CSV, XLSX and XML file of a delivery, register first, in the right order."""
+    settings = get_settings()
+    with store_session(settings) as store:
+        store.init_schema()
+        reports = load_dir(
+            directory, store, _options(settings, quiet, quarantine_dir), encoding=encoding
+        )
+    print_reports(reports)
 
 
 def load_fixture(store: GraphStore, lines: Iterator[str], *, batch_size: int) -> None:
