@@ -141,14 +141,31 @@ class TabularFormat(SourceFormat):
         if kind == "zip":
             raise LoadError(path, "looks like a zip or XLSX workbook; give it an .xlsx name")
         check_encoding(path, self.encoding)
+        self._check_structure(path)
         yield from self._csv_records(path)
+
+    def _text_encoding(self) -> str:
+        return "utf-8-sig" if self.encoding.lower().replace("_", "-") == "utf-8" else self.encoding
+
+    def _check_structure(self, path: Path) -> None:
+        # The csv module cannot resynchronise after, say, an unterminated quote: what follows
+        # would be guesswork. Parse the whole file once before loading so such a file loads
+        # nothing instead of half.
+        with path.open(encoding=self._text_encoding(), newline="") as text:
+            reader = csv.reader(text)
+            try:
+                for _ in reader:
+                    pass
+            except csv.Error as e:
+                raise LoadError(
+                    path, f"malformed CSV: {e}", location=f"line {reader.line_num}"
+                ) from e
 
     def _csv_records(self, path: Path) -> Iterator[RawRecord]:
         counter = _CountingReader(path.open("rb"))
-        encoding = (
-            "utf-8-sig" if self.encoding.lower().replace("_", "-") == "utf-8" else self.encoding
-        )
-        with io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding, newline="") as text:
+        with io.TextIOWrapper(
+            io.BufferedReader(counter), encoding=self._text_encoding(), newline=""
+        ) as text:
             reader = csv.reader(text)
             try:
                 header = next(reader)
