@@ -77,6 +77,18 @@ class GraphStore(abc.ABC):
         the missing keys, rather than being dropped.
         """
 
+    @abc.abstractmethod
+    def delete_relationships(self, identities: Sequence[tuple[str, str, str, str]]) -> int:
+        """Delete relationships by (type, start, end, key); return how many existed.
+
+        Derived facts (resolution links, alerts) are retracted this way; source facts are
+        never deleted by iffgraph, only superseded by later observations.
+        """
+
+    @abc.abstractmethod
+    def delete_nodes(self, keys: Collection[str]) -> int:
+        """Delete nodes and every relationship touching them; return how many existed."""
+
     # --- reads -----------------------------------------------------------------------------
     @abc.abstractmethod
     def get_nodes(self, keys: Collection[str]) -> dict[str, Node]:

@@ -186,6 +186,41 @@ class EmbeddedStore(GraphStore):
             present.update(k for (k,) in conn.execute(sql, chunk))
         return present
 
+    def delete_relationships(self, identities: Sequence[tuple[str, str, str, str]]) -> int:
+        conn = self._conn()
+        deleted = 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for rel_type, start, end, key in identities:
+                cur = conn.execute(
+                    "DELETE FROM rels WHERE src = ? AND type = ? AND dst = ? AND rkey = ?",
+                    (start, RelType(rel_type).value, end, key),
+                )
+                deleted += cur.rowcount
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"embedded store delete failed: {e}") from e
+        return deleted
+
+    def delete_nodes(self, keys: Collection[str]) -> int:
+        conn = self._conn()
+        deleted = 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for chunk in batched(sorted(set(keys)), _IN_CHUNK):
+                marks = ",".join("?" * len(chunk))
+                for column in ("src", "dst"):
+                    sql = f"DELETE FROM rels WHERE {column} IN ({marks})"  # noqa: S608
+                    conn.execute(sql, chunk)
+                sql = f"DELETE FROM nodes WHERE key IN ({marks})"  # noqa: S608
+                deleted += conn.execute(sql, chunk).rowcount
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"embedded store delete failed: {e}") from e
+        return deleted
+
     # --- reads -----------------------------------------------------------------------------
     def get_nodes(self, keys: Collection[str]) -> dict[str, Node]:
         conn = self._conn()

@@ -169,3 +169,18 @@ NODES_BY_AGENCY = "MATCH (n) UNWIND n.agencies AS agency RETURN agency, count(*)
 RELS_BY_AGENCY = "MATCH ()-[r]->() UNWIND r.agencies AS agency RETURN agency, count(*) AS n"
 # Deleting in batches keeps a large clear within the transaction memory limit.
 CLEAR = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+
+
+def delete_relationships(rel_type: RelType, start: Label, end: Label) -> str:
+    return (
+        "UNWIND $rows AS row\n"
+        f"MATCH (a:{_label(start)} {{key: row.start}})"
+        f"-[r:{_rel_type(rel_type)} {{key: row.key}}]->(b:{_label(end)} {{key: row.end}})\n"
+        "DELETE r RETURN count(r) AS deleted"
+    )
+
+
+def delete_nodes(label: Label) -> str:
+    return (
+        f"MATCH (n:{_label(label)}) WHERE n.key IN $keys DETACH DELETE n RETURN count(n) AS deleted"
+    )

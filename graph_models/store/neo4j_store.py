@@ -194,6 +194,34 @@ class Neo4jStore(GraphStore):
 
         return self._write(work)
 
+    def delete_relationships(self, identities: Sequence[tuple[str, str, str, str]]) -> int:
+        groups: dict[tuple[RelType, Label, Label], list[dict[str, str]]] = defaultdict(list)
+        for rel_type, start, end, key in identities:
+            group = (RelType(rel_type), SCHEMA.label_of_key(start), SCHEMA.label_of_key(end))
+            groups[group].append({"start": start, "end": end, "key": key})
+
+        def work(tx: ManagedTransaction) -> int:
+            deleted = 0
+            for (rel_type, start, end), rows in groups.items():
+                query = cy.delete_relationships(rel_type, start, end)
+                deleted += int(tx.run(_q(query), rows=rows).single(strict=True)["deleted"])
+            return deleted
+
+        return self._write(work)
+
+    def delete_nodes(self, keys: Collection[str]) -> int:
+        grouped = _by_label(keys)
+
+        def work(tx: ManagedTransaction) -> int:
+            deleted = 0
+            for label, label_keys in grouped.items():
+                for chunk in batched(label_keys, _KEYS_CHUNK):
+                    result = tx.run(_q(cy.delete_nodes(label)), keys=chunk)
+                    deleted += int(result.single(strict=True)["deleted"])
+            return deleted
+
+        return self._write(work)
+
     # --- reads -----------------------------------------------------------------------------
     def get_nodes(self, keys: Collection[str]) -> dict[str, Node]:
         out: dict[str, Node] = {}

@@ -232,3 +232,20 @@ def test_same_key_twice_in_one_batch_merges_in_order(store: GraphStore) -> None:
     acme = store.require_node(ACME)
     assert acme.properties["name"] == "Second"
     assert acme.provenance.record_ids == ["declarations.csv|row 2", "declarations.csv|row 3"]
+
+
+def test_delete_relationships_and_nodes(store: GraphStore) -> None:
+    _star(store, spokes=2)
+    gone = store.delete_relationships(
+        [
+            ("DIRECTOR_OF", BOB, ACME, ""),
+            ("DIRECTOR_OF", BOB, ACME, "no-such-key"),
+        ]
+    )
+    assert gone == 1
+    assert store.expand([BOB], rel_types=[RelType.DIRECTOR_OF]) == []
+    assert store.delete_nodes([ADDR, "address:none"]) == 1
+    counts = store.counts()
+    assert "Address" not in counts.nodes
+    assert "REGISTERED_AT" not in counts.relationships
+    assert counts.relationships == {"HOLDS": 1, "PAID": 1}
