@@ -123,6 +123,11 @@ class SourceFormat(abc.ABC):
         """The record's own date (ISO), used for first/last seen."""
         return None
 
+    def model_for(self, raw: RawRecord) -> type[BaseModel]:
+        """The model that validates ``raw``: ``model``, unless a format has records of
+        several kinds (a goAML file holds report headers and transactions)."""
+        return self.model
+
     def total_size(self, path: Path) -> int:
         """The unit of RawRecord.position at the end of the file (bytes by default)."""
         return path.stat().st_size
@@ -156,8 +161,22 @@ def _problem_from_validation(e: ValidationError, data: dict[str, Any]) -> Record
     reasons = "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or 'record'}: {_message(err)}" for err in errors
     )
-    value = data.get(str(first["loc"][0])) if first["loc"] else None
-    return RecordProblem(loc, reasons, value)
+    return RecordProblem(loc, reasons, _value_at(data, first["loc"]))
+
+
+def _value_at(data: dict[str, Any], loc: tuple[int | str, ...]) -> Any:
+    """The raw value an error location points at, as deep as the raw data goes (nested
+    models, such as XML elements, report the offending leaf rather than the whole record)."""
+    if not loc:
+        return None
+    value: Any = data.get(str(loc[0]))
+    for part in loc[1:]:
+        in_dict = isinstance(value, dict) and part in value
+        in_list = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if not (in_dict or in_list):
+            break
+        value = value[part]
+    return value
 
 
 def _message(err: Any) -> str:
@@ -205,7 +224,7 @@ def load_file(
                 reject(raw, raw.problem)
                 continue
             try:
-                row = fmt.model.model_validate(raw.data)
+                row = fmt.model_for(raw).model_validate(raw.data)
                 graph = GraphBuilder(
                     Provenance(
                         agency=fmt.agency,
