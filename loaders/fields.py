@@ -8,7 +8,7 @@ file, the row or element, and the field.
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -60,9 +60,13 @@ def _date(value: Any) -> str | None:
     if isinstance(value, date):
         parsed = value
     else:
-        text = str(value).strip()[:10]
+        text = str(value).strip()
         try:
-            parsed = date.fromisoformat(text)
+            # goAML writes dates as date-times (2024-03-01T00:00:00): the whole value must
+            # parse, only the date part is kept.
+            parsed = (
+                datetime.fromisoformat(text).date() if len(text) > 10 else date.fromisoformat(text)
+            )
         except ValueError as e:
             raise ValueError(f"{value!r} is not a date in YYYY-MM-DD form") from e
     if parsed > date.today():
