@@ -8,12 +8,21 @@ file, the row or element, and the field.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
 from loaders.reference_data import countries, currencies, hs_problem
+
+# YYYY-MM-DD, optionally with a time as goAML writes it; Python alone would also take the
+# basic (20240301) and week (2024-W10-1) forms, which no source here uses on purpose.
+_ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$", re.ASCII
+)
+# Neo4j integers are 64-bit; beyond 2**53 a float has already lost the digits anyway.
+_MAX_COUNT = 2**53
 
 
 def _blank(value: Any) -> bool:
@@ -61,6 +70,8 @@ def _date(value: Any) -> str | None:
         parsed = value
     else:
         text = str(value).strip()
+        if not _ISO_DATE.match(text):
+            raise ValueError(f"{value!r} is not a date in YYYY-MM-DD form")
         try:
             # goAML writes dates as date-times (2024-03-01T00:00:00): the whole value must
             # parse, only the date part is kept.
@@ -94,6 +105,8 @@ def _count(value: Any) -> int | None:
         return None
     if number != int(number):
         raise ValueError(f"{value!r} is not a whole number")
+    if number > _MAX_COUNT:
+        raise ValueError(f"{value!r} is implausibly large")
     return int(number)
 
 
