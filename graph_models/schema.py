@@ -47,6 +47,7 @@ class Label(StrEnum):
     CASH_DECLARATION = "CashDeclaration"
     TAX_RETURN = "TaxReturn"
     TRADE_STATISTIC = "TradeStatistic"
+    ALERT = "Alert"
 
 
 class RelType(StrEnum):
@@ -70,6 +71,7 @@ class RelType(StrEnum):
     CLASSIFIED_AS = "CLASSIFIED_AS"
     IN_COUNTRY = "IN_COUNTRY"
     SAME_AS = "SAME_AS"
+    FLAGS = "FLAGS"
 
 
 class PropertySpec(BaseModel):
