@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from graph_models.errors import SchemaError
 
@@ -35,6 +35,7 @@ class Label(StrEnum):
     COMPANY = "Company"
     PERSON = "Person"
     RESOLVED_ENTITY = "ResolvedEntity"
+    JUDGEMENT = "Judgement"
     ADDRESS = "Address"
     ACCOUNT = "Account"
     PHONE = "Phone"
@@ -110,15 +111,35 @@ class RelationshipType(BaseModel):
     properties: dict[str, PropertySpec] = Field(default_factory=dict)
 
 
-class Schema(BaseModel):
+class SchemaModel(BaseModel):
+    """The schema file as validated data."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     nodes: dict[Label, NodeType]
     relationships: dict[RelType, RelationshipType]
-    _by_prefix: dict[str, Label] = PrivateAttr(default_factory=dict)
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._by_prefix = {nt.prefix: label for label, nt in self.nodes.items()}
+
+class Schema:
+    """The validated schema with plain-dict indexes: these checks run for every observation a
+    loader makes, so they avoid pydantic attribute machinery in the hot path."""
+
+    def __init__(self, model: SchemaModel) -> None:
+        self.nodes = model.nodes
+        self.relationships = model.relationships
+        self._by_prefix = {nt.prefix: label for label, nt in model.nodes.items()}
+        self._node_props: dict[str, dict[str, tuple[PropType, bool]]] = {
+            label.value: {n: (p.type, p.required) for n, p in nt.properties.items()}
+            for label, nt in model.nodes.items()
+        }
+        self._rel_props: dict[str, dict[str, tuple[PropType, bool]]] = {
+            rt.value: {n: (p.type, p.required) for n, p in spec.properties.items()}
+            for rt, spec in model.relationships.items()
+        }
+        self._rel_ends: dict[str, tuple[frozenset[Label], frozenset[Label]]] = {
+            rt.value: (frozenset(spec.from_labels), frozenset(spec.to_labels))
+            for rt, spec in model.relationships.items()
+        }
 
     def node(self, label: str) -> NodeType:
         try:
@@ -149,20 +170,31 @@ class Schema(BaseModel):
         return ":".join((self.nodes[label].prefix, *parts))
 
     def check_properties(self, label_or_type: str, props: dict[str, Any], *, rel: bool) -> None:
-        """Raise SchemaError when props name an undeclared property or lack a required one."""
-        spec = self.relationship(label_or_type) if rel else self.node(label_or_type)
-        declared = spec.properties
-        unknown = set(props) - set(declared)
-        if unknown:
-            raise SchemaError(f"{label_or_type}: undeclared properties {sorted(unknown)}")
-        missing = [n for n, p in declared.items() if p.required and props.get(n) is None]
-        if missing:
-            raise SchemaError(f"{label_or_type}: required properties missing {missing}")
+        """Raise SchemaError when props name an undeclared property, lack a required one, or
+        hold a value of the wrong type."""
+        table = self._rel_props if rel else self._node_props
+        declared = table.get(label_or_type)
+        if declared is None:
+            kind = "relationship type" if rel else "node label"
+            raise SchemaError(f"unknown {kind} {label_or_type!r}")
         for name, value in props.items():
-            if value is not None and not _fits(declared[name].type, value):
-                raise SchemaError(
-                    f"{label_or_type}.{name}: {value!r} is not of type {declared[name].type}"
-                )
+            spec = declared.get(name)
+            if spec is None:
+                unknown = sorted(set(props) - set(declared))
+                raise SchemaError(f"{label_or_type}: undeclared properties {unknown}")
+            if value is not None and not _fits(spec[0], value):
+                raise SchemaError(f"{label_or_type}.{name}: {value!r} is not of type {spec[0]}")
+        for name, (_, required) in declared.items():
+            if required and props.get(name) is None:
+                missing = [n for n, (_, r) in declared.items() if r and props.get(n) is None]
+                raise SchemaError(f"{label_or_type}: required properties missing {missing}")
+
+    def check_ends(self, rel_type: str, start: Label, end: Label) -> None:
+        ends = self._rel_ends.get(rel_type)
+        if ends is None:
+            raise SchemaError(f"unknown relationship type {rel_type!r}")
+        if start not in ends[0] or end not in ends[1]:
+            raise SchemaError(f"{rel_type} cannot link {start} to {end}")
 
 
 def _fits(kind: PropType, value: Any) -> bool:
@@ -197,14 +229,14 @@ def load_schema(text: str | None = None) -> Schema:
     nodes = {label: {"label": label, **body} for label, body in (raw.get("nodes") or {}).items()}
     rels = {name: {"type": name, **body} for name, body in (raw.get("relationships") or {}).items()}
     try:
-        schema = Schema.model_validate({"nodes": nodes, "relationships": rels})
+        model = SchemaModel.model_validate({"nodes": nodes, "relationships": rels})
     except ValueError as e:
         raise SchemaError(f"invalid schema: {e}") from e
-    _check(schema)
-    return schema
+    _check(model)
+    return Schema(model)
 
 
-def _check(schema: Schema) -> None:
+def _check(schema: SchemaModel) -> None:
     if set(schema.nodes) != set(Label) or set(schema.relationships) != set(RelType):
         raise SchemaError("schema.yaml and the Label/RelType enums disagree; update both")
     prefixes = [nt.prefix for nt in schema.nodes.values()]

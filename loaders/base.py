@@ -21,9 +21,10 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from graph_models.errors import IffgraphError
-from graph_models.records import Agency, NodeWrite, Provenance, RelWrite, Scalar
-from graph_models.schema import Label, RelType
+from graph_models.errors import IffgraphError, SchemaError
+from graph_models.merge import Observed
+from graph_models.records import Agency, Provenance, Scalar
+from graph_models.schema import SCHEMA, Label, RelType
 from graph_models.store.base import GraphStore
 from loaders.report import LoadReport, QuarantineEntry, QuarantineWriter
 from loaders.writer import BatchWriter
@@ -70,33 +71,48 @@ class RawRecord:
     problem: RecordProblem | None = None
 
 
+# Nodes whose properties come from reference data alone (a country's name, an HS code's
+# description): one observation per load says all there is, so later records of the same load
+# do not repeat it. Each mention's own provenance is on the relationship it creates.
+REFERENCE_LABELS = frozenset({Label.COUNTRY, Label.COMMODITY})
+
+
 @dataclass
 class GraphBuilder:
-    """Collects the nodes and relationships one record contributes, with its provenance."""
+    """Collects the nodes and relationships one record contributes.
 
-    provenance: Provenance
-    nodes: list[NodeWrite] = field(default_factory=list)
-    rels: list[RelWrite] = field(default_factory=list)
+    Each observation is checked against the schema here (label of the key, declared and
+    required properties, value types, allowed end labels) with plain-dict look-ups: this runs
+    for every observation of every record, so it avoids building a pydantic model per
+    observation. The runner hands a record's observations to the writer only when the whole
+    record converted, so a record is loaded entirely or quarantined entirely.
+    """
+
+    nodes: list[tuple[Label, str, dict[str, Any]]] = field(default_factory=list)
+    rels: list[tuple[RelType, str, str, str, dict[str, Any]]] = field(default_factory=list)
+    # Reference nodes (countries, HS codes) already written by this load; see REFERENCE_LABELS.
+    emitted: set[str] = field(default_factory=set)
+    references: list[str] = field(default_factory=list)
 
     def node(self, label: Label, key: str, **props: Scalar | None) -> str:
-        self.nodes.append(
-            NodeWrite(label=label, key=key, properties=props, provenance=self.provenance)
-        )
+        if label in REFERENCE_LABELS and key in self.emitted:
+            return key
+        clean = {k: v for k, v in props.items() if v is not None}
+        if SCHEMA.label_of_key(key) != label:
+            raise SchemaError(f"key {key!r} does not belong to label {label}")
+        SCHEMA.check_properties(label, clean, rel=False)
+        self.nodes.append((label, key, clean))
+        if label in REFERENCE_LABELS:
+            self.references.append(key)
         return key
 
     def rel(
         self, rel_type: RelType, start: str, end: str, key: str = "", **props: Scalar | None
     ) -> None:
-        self.rels.append(
-            RelWrite(
-                type=rel_type,
-                start=start,
-                end=end,
-                key=key,
-                properties=props,
-                provenance=self.provenance,
-            )
-        )
+        clean = {k: v for k, v in props.items() if v is not None}
+        SCHEMA.check_ends(rel_type, SCHEMA.label_of_key(start), SCHEMA.label_of_key(end))
+        SCHEMA.check_properties(rel_type, clean, rel=True)
+        self.rels.append((rel_type, start, end, key, clean))
 
 
 class SourceFormat(abc.ABC):
@@ -184,6 +200,25 @@ def _message(err: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def _convert(
+    fmt: SourceFormat, raw: RawRecord, emitted: set[str]
+) -> tuple[Any, GraphBuilder, str | None] | RecordProblem:
+    """Validate one record and build its observations, or say why it cannot be loaded."""
+    try:
+        row = fmt.model_for(raw).model_validate(raw.data)
+        graph = GraphBuilder(emitted=emitted)
+        fmt.build(row, graph)
+        return row, graph, fmt.seen(row)
+    except ValidationError as e:
+        return _problem_from_validation(e, raw.data)
+    except RecordProblem as p:
+        return p
+    except SchemaError as e:
+        # A format produced something the schema does not allow: a bug, but the record is
+        # still accounted for rather than lost.
+        return RecordProblem(None, f"cannot map record to the graph: {e}")
+
+
 def load_file(
     fmt: SourceFormat, path: Path, store: GraphStore, options: LoadOptions | None = None
 ) -> LoadReport:
@@ -196,6 +231,13 @@ def load_file(
     report = LoadReport(file=str(path), kind=fmt.kind, load_id=load_id)
     qpath = options.quarantine_dir / f"{path.name}.{load_id}.quarantine.jsonl"
     seen_ids: set[int] = set()
+    emitted: set[str] = set()
+    # The provenance strings every record of this file shares (see graph_models.merge).
+    file_prov = Observed.of(
+        Provenance(agency=fmt.agency, source_file=path.name, record_id="-", load_id=load_id)
+    )
+    agency, compartment, source = file_prov.agency, file_prov.compartment, file_prov.source
+    file_name = path.name.replace("|", "/")
     started = time.perf_counter()
     with (
         QuarantineWriter(qpath) as quarantine,
@@ -223,29 +265,18 @@ def load_file(
             if raw.problem is not None:
                 reject(raw, raw.problem)
                 continue
-            try:
-                row = fmt.model_for(raw).model_validate(raw.data)
-                graph = GraphBuilder(
-                    Provenance(
-                        agency=fmt.agency,
-                        source_file=path.name,
-                        record_id=raw.record_id,
-                        load_id=load_id,
-                        seen=fmt.seen(row),
-                    )
-                )
-                fmt.build(row, graph)
-            except ValidationError as e:
-                reject(raw, _problem_from_validation(e, raw.data))
+            converted = _convert(fmt, raw, emitted)
+            if isinstance(converted, RecordProblem):
+                reject(raw, converted)
                 continue
-            except RecordProblem as p:
-                reject(raw, p)
-                continue
+            row, graph, seen = converted
             ident = hash(fmt.identity(row))
             if ident in seen_ids:
                 report.duplicates += 1
             seen_ids.add(ident)
-            writer.add(graph.nodes, graph.rels)
+            obs = Observed(agency, compartment, source, f"{file_name}|{raw.record_id}", seen)
+            writer.observe(graph.nodes, graph.rels, obs)
+            emitted.update(graph.references)
             report.loaded += 1
     report.nodes_written = writer.nodes_written
     report.relationships_written = writer.relationships_written

@@ -1,8 +1,11 @@
 """The batched writer every loader writes through.
 
-Observations are buffered and handed to the store in batches of ``batch_size``; nodes are
-always flushed before relationships so a relationship never reaches the store before the
-nodes it joins (the stores refuse dangling relationships rather than dropping them).
+Observations are merged into one flat map per node key and per relationship identity while
+they wait (graph_models.merge), so a trader named in a thousand declarations of a batch costs
+the store one row, not a thousand; a batch goes to the store when ``batch_size`` distinct
+nodes or relationships are pending. Nodes are always flushed before relationships so a
+relationship never reaches the store before the nodes it joins (the stores refuse dangling
+relationships rather than dropping them).
 
 Batches are written by one background thread while the caller parses and validates the next
 batch: the store's work (network and database time for Neo4j, SQLite for the embedded store)
@@ -16,11 +19,12 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from graph_models.merge import NodeMap, Observed, RelMap, absorb, fresh_flat
 from graph_models.records import NodeWrite, RelWrite
+from graph_models.schema import Label, RelType
 from graph_models.store.base import GraphStore
 
 _STOP = None
@@ -32,42 +36,68 @@ class BatchWriter:
             raise ValueError("batch_size must be at least 1")
         self.store = store
         self.batch_size = batch_size
-        self._nodes: list[NodeWrite] = []
-        self._rels: list[RelWrite] = []
+        self._nodes: dict[str, NodeMap] = {}
+        self._rels: dict[tuple[str, str, str, str], RelMap] = {}
         self.nodes_written = 0
         self.relationships_written = 0
-        self._queue: queue.Queue[tuple[bool, Sequence[NodeWrite | RelWrite]] | None] = queue.Queue(
+        self._queue: queue.Queue[tuple[bool, list[NodeMap] | list[RelMap]] | None] = queue.Queue(
             maxsize=2
         )
         self._error: BaseException | None = None
         self._worker: threading.Thread | None = None
 
     # --- caller side -----------------------------------------------------------------------
+    def observe(
+        self,
+        nodes: list[tuple[Label, str, dict[str, Any]]],
+        rels: list[tuple[RelType, str, str, str, dict[str, Any]]],
+        obs: Observed,
+    ) -> None:
+        """Add one record's observations (already checked against the schema)."""
+        pending_nodes = self._nodes
+        for label, key, props in nodes:
+            entry = pending_nodes.get(key)
+            if entry is None:
+                pending_nodes[key] = (label, key, fresh_flat(props, obs))
+            else:
+                absorb(entry[2], props, obs)
+        pending_rels = self._rels
+        for rel_type, start, end, key, props in rels:
+            ident = (rel_type.value, start, end, key)
+            rel_entry = pending_rels.get(ident)
+            if rel_entry is None:
+                pending_rels[ident] = (rel_type, start, end, key, fresh_flat(props, obs))
+            else:
+                absorb(rel_entry[4], props, obs)
+        if len(pending_nodes) >= self.batch_size or len(pending_rels) >= self.batch_size:
+            self._submit_pending()
+
     def add_node(self, row: NodeWrite) -> None:
-        self._nodes.append(row)
-        if len(self._nodes) >= self.batch_size:
-            self._submit_nodes()
+        self.observe([(row.label, row.key, dict(row.properties))], [], Observed.of(row.provenance))
 
     def add_relationship(self, row: RelWrite) -> None:
-        self._rels.append(row)
-        if len(self._rels) >= self.batch_size:
-            self._submit_nodes()
-            self._submit(False, self._rels)
-            self._rels = []
+        self.observe(
+            [],
+            [(row.type, row.start, row.end, row.key, dict(row.properties))],
+            Observed.of(row.provenance),
+        )
 
     def add(self, nodes: list[NodeWrite], rels: list[RelWrite]) -> None:
-        """Add one source record's observations together."""
+        """Add validated write models (each keeps its own provenance)."""
         for node in nodes:
             self.add_node(node)
         for rel in rels:
             self.add_relationship(rel)
 
-    def _submit_nodes(self) -> None:
+    def _submit_pending(self) -> None:
         if self._nodes:
-            self._submit(True, self._nodes)
-            self._nodes = []
+            self._submit(True, list(self._nodes.values()))
+            self._nodes = {}
+        if self._rels:
+            self._submit(False, list(self._rels.values()))
+            self._rels = {}
 
-    def _submit(self, is_nodes: bool, rows: Sequence[NodeWrite | RelWrite]) -> None:
+    def _submit(self, is_nodes: bool, rows: list[NodeMap] | list[RelMap]) -> None:
         self._raise_pending()
         if self._worker is None:
             self._worker = threading.Thread(target=self._run, name="batch-writer", daemon=True)
@@ -75,11 +105,8 @@ class BatchWriter:
         self._queue.put((is_nodes, rows))
 
     def flush(self) -> None:
-        """Write everything buffered and wait until the store has it."""
-        self._submit_nodes()
-        if self._rels:
-            self._submit(False, self._rels)
-            self._rels = []
+        """Write everything pending and wait until the store has it."""
+        self._submit_pending()
         self._drain()
 
     def _drain(self) -> None:
@@ -102,9 +129,9 @@ class BatchWriter:
             is_nodes, rows = item
             try:
                 if is_nodes:
-                    self.nodes_written += self.store.write_nodes(rows)  # type: ignore[arg-type]
+                    self.nodes_written += self.store.write_node_maps(rows)  # type: ignore[arg-type]
                 else:
-                    self.relationships_written += self.store.write_relationships(
+                    self.relationships_written += self.store.write_rel_maps(
                         rows  # type: ignore[arg-type]
                     )
             except BaseException as e:
@@ -123,7 +150,7 @@ class BatchWriter:
         if exc_type is None:
             self.flush()
         else:
-            self._nodes, self._rels = [], []
+            self._nodes, self._rels = {}, {}
             # The exception already propagating is the one to report.
             with contextlib.suppress(BaseException):
                 self._drain()

@@ -17,6 +17,7 @@ from typing import Literal, Self, TypeVar
 import networkx as nx
 
 from graph_models.errors import NotFoundError
+from graph_models.merge import NodeMap, RelMap, coalesce_nodes, coalesce_relationships
 from graph_models.records import (
     GraphCounts,
     Node,
@@ -66,16 +67,25 @@ class GraphStore(abc.ABC):
 
     # --- writes ----------------------------------------------------------------------------
     @abc.abstractmethod
-    def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
-        """Merge a batch of node observations in one transaction; return rows written."""
+    def write_node_maps(self, rows: Sequence[NodeMap]) -> int:
+        """Merge a batch of flat node maps (one per key, see graph_models.merge) in one
+        transaction; return the number of rows."""
 
     @abc.abstractmethod
-    def write_relationships(self, rows: Sequence[RelWrite]) -> int:
-        """Merge a batch of relationship observations in one transaction.
+    def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
+        """Merge a batch of flat relationship maps in one transaction.
 
         Both end nodes must exist: a relationship to a missing node raises StoreError naming
         the missing keys, rather than being dropped.
         """
+
+    def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
+        """Merge a batch of node observations; return how many store rows they made."""
+        return self.write_node_maps(coalesce_nodes(rows)) if rows else 0
+
+    def write_relationships(self, rows: Sequence[RelWrite]) -> int:
+        """Merge a batch of relationship observations (end nodes must exist)."""
+        return self.write_rel_maps(coalesce_relationships(rows)) if rows else 0
 
     @abc.abstractmethod
     def delete_relationships(self, identities: Sequence[tuple[str, str, str, str]]) -> int:

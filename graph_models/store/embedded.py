@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from graph_models.errors import SchemaError, StoreError, StoreUnavailableError
-from graph_models.merge import fresh, merge_flat, split_stored
-from graph_models.records import GraphCounts, Node, NodeWrite, Relationship, RelWrite
+from graph_models.merge import NodeMap, RelMap, merge_flat, split_stored
+from graph_models.records import GraphCounts, Node, Relationship
 from graph_models.schema import SCHEMA, Label, RelType
 from graph_models.store.base import Direction, GraphStore, batched
 
@@ -141,21 +141,17 @@ class EmbeddedStore(GraphStore):
         conn.execute("COMMIT")
 
     # --- writes ----------------------------------------------------------------------------
-    def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
+    def write_node_maps(self, rows: Sequence[NodeMap]) -> int:
         if not rows:
             return 0
-        params = [(r.key, r.label.value, _dumps(fresh(r.properties, r.provenance))) for r in rows]
-        self._write(UPSERT_NODE, params)
+        self._write(UPSERT_NODE, [(key, label.value, _dumps(flat)) for label, key, flat in rows])
         return len(rows)
 
-    def write_relationships(self, rows: Sequence[RelWrite]) -> int:
+    def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
         if not rows:
             return 0
-        params = [
-            (r.start, r.type.value, r.end, r.key, _dumps(fresh(r.properties, r.provenance)))
-            for r in rows
-        ]
-        ends = {r.start for r in rows} | {r.end for r in rows}
+        params = [(start, t.value, end, key, _dumps(flat)) for t, start, end, key, flat in rows]
+        ends = {r[1] for r in rows} | {r[2] for r in rows}
         self._write(UPSERT_REL, params, ends=ends)
         return len(rows)
 

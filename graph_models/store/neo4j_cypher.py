@@ -25,38 +25,41 @@ def _prop(label: Label, prop: str) -> str:
     return prop
 
 
-def _provenance_set(var: str) -> str:
-    """The merge rules of graph_models.merge.merge_observation, in Cypher."""
+def _provenance_create(var: str) -> str:
+    # A new element takes the batch's provenance as it is: no list look-ups needed, which is
+    # most of the cost of a first load.
+    return ", ".join(
+        f"{var}.{f} = row.{f}"
+        for f in ("agencies", "compartments", "sources", "record_ids", "first_seen", "last_seen")
+    )
 
-    def add(field: str, value: str, cap: str | None = None) -> str:
+
+def _provenance_merge(var: str) -> str:
+    """The merge rules of graph_models.merge.merge_flat, in Cypher."""
+
+    def union(field: str, cap: str | None = None) -> str:
         current = f"coalesce({var}.{field}, [])"
-        full = f" OR size({current}) >= {cap}" if cap else ""
-        return (
-            f"{var}.{field} = CASE WHEN {value} IN {current}{full}"
-            f" THEN {current} ELSE {current} + {value} END"
-        )
+        merged = f"{current} + [x IN row.{field} WHERE NOT x IN {current}]"
+        return f"{var}.{field} = " + (f"({merged})[0..{cap}]" if cap else merged)
 
     return ",\n    ".join(
         [
-            add("agencies", "row.agency"),
-            add("compartments", "row.compartment"),
-            add("sources", "row.source"),
-            add("record_ids", "row.record", "$cap"),
-            f"{var}.first_seen = CASE WHEN row.seen IS NULL OR ({var}.first_seen IS NOT NULL"
-            f" AND {var}.first_seen <= row.seen) THEN {var}.first_seen ELSE row.seen END",
-            f"{var}.last_seen = CASE WHEN row.seen IS NULL OR ({var}.last_seen IS NOT NULL"
-            f" AND {var}.last_seen >= row.seen) THEN {var}.last_seen ELSE row.seen END",
+            union("agencies"),
+            union("compartments"),
+            union("sources"),
+            union("record_ids", "$cap"),
+            _earliest(var, "first_seen", "<="),
+            _earliest(var, "last_seen", ">="),
         ]
     )
 
 
-def _provenance_create(var: str) -> str:
-    # A new element's provenance is just this observation: no list look-ups needed, which is
-    # most of the cost of a first load.
+def _earliest(var: str, field: str, keep_if: str) -> str:
+    # first_seen keeps the smaller date (keep_if "<="), last_seen the larger (">=").
+    current = f"{var}.{field}"
     return (
-        f"{var}.agencies = [row.agency], {var}.compartments = [row.compartment],"
-        f" {var}.sources = [row.source], {var}.record_ids = [row.record],"
-        f" {var}.first_seen = row.seen, {var}.last_seen = row.seen"
+        f"{current} = CASE WHEN row.{field} IS NULL OR ({current} IS NOT NULL"
+        f" AND {current} {keep_if} row.{field}) THEN {current} ELSE row.{field} END"
     )
 
 
@@ -65,7 +68,7 @@ def merge_nodes(label: Label) -> str:
         "UNWIND $rows AS row\n"
         f"MERGE (n:{_label(label)} {{key: row.key}})\n"
         f"ON CREATE SET n += row.props, {_provenance_create('n')}\n"
-        f"ON MATCH SET n += row.props, {_provenance_set('n')}\n"
+        f"ON MATCH SET n += row.props, {_provenance_merge('n')}\n"
         "RETURN count(n) AS written"
     )
 
@@ -77,7 +80,7 @@ def merge_relationships(rel_type: RelType, start: Label, end: Label) -> str:
         f"MATCH (b:{_label(end)} {{key: row.end}})\n"
         f"MERGE (a)-[r:{_rel_type(rel_type)} {{key: row.key}}]->(b)\n"
         f"ON CREATE SET r += row.props, {_provenance_create('r')}\n"
-        f"ON MATCH SET r += row.props, {_provenance_set('r')}\n"
+        f"ON MATCH SET r += row.props, {_provenance_merge('r')}\n"
         "RETURN count(r) AS written"
     )
 

@@ -17,15 +17,12 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
 
 from graph_models.errors import StoreError, StoreUnavailableError
-from graph_models.merge import split_stored
+from graph_models.merge import NodeMap, RelMap, split_flat, split_stored
 from graph_models.records import (
     RECORD_ID_CAP,
     GraphCounts,
     Node,
-    NodeWrite,
     Relationship,
-    RelWrite,
-    compartment_of,
 )
 from graph_models.schema import SCHEMA, Label, RelType
 from graph_models.store import neo4j_cypher as cy
@@ -142,12 +139,12 @@ class Neo4jStore(GraphStore):
         self._run_auto(cy.CLEAR)
 
     # --- writes ----------------------------------------------------------------------------
-    def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
+    def write_node_maps(self, rows: Sequence[NodeMap]) -> int:
         if not rows:
             return 0
         by_label: dict[Label, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            by_label[row.label].append({"key": row.key, "props": row.properties, **_prov(row)})
+        for label, key, flat in rows:
+            by_label[label].append({"key": key, **split_flat(flat)})
 
         def work(tx: ManagedTransaction) -> int:
             written = 0
@@ -158,20 +155,13 @@ class Neo4jStore(GraphStore):
 
         return self._write(work)
 
-    def write_relationships(self, rows: Sequence[RelWrite]) -> int:
+    def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
         if not rows:
             return 0
         groups: dict[tuple[RelType, Label, Label], list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            groups[(row.type, row.start_label, row.end_label)].append(
-                {
-                    "start": row.start,
-                    "end": row.end,
-                    "key": row.key,
-                    "props": row.properties,
-                    **_prov(row),
-                }
-            )
+        for rel_type, start, end, key, flat in rows:
+            group = (rel_type, SCHEMA.label_of_key(start), SCHEMA.label_of_key(end))
+            groups[group].append({"start": start, "end": end, "key": key, **split_flat(flat)})
 
         def work(tx: ManagedTransaction) -> int:
             written = 0
@@ -286,17 +276,6 @@ class Neo4jStore(GraphStore):
             nodes_by_agency={r["agency"]: r["n"] for r in self._read(cy.NODES_BY_AGENCY)},
             relationships_by_agency={r["agency"]: r["n"] for r in self._read(cy.RELS_BY_AGENCY)},
         )
-
-
-def _prov(row: NodeWrite | RelWrite) -> dict[str, Any]:
-    p = row.provenance
-    return {
-        "agency": p.agency.value,
-        "compartment": compartment_of(p.agency),
-        "source": p.source,
-        "record": p.record,
-        "seen": p.seen,
-    }
 
 
 def _node(label: Label, key: str, flat: dict[str, Any]) -> Node:
