@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -14,17 +12,17 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+import datagen
 from app.api import create_app
 from app.settings import Settings, get_settings
 from app.stores import open_store
 from graph_models.errors import IffgraphError
-from graph_models.records import GraphCounts, NodeWrite, RelWrite
+from graph_models.records import GraphCounts
 from graph_models.store.base import GraphStore
 from loaders.base import LoadOptions, SourceFormat, load_file
 from loaders.catalog import FORMATS, detect_kind, load_dir, make_format
 from loaders.mapping import MappedTable
 from loaders.report import LoadReport
-from loaders.writer import BatchWriter
 
 cli = typer.Typer(
     name="iffgraph",
@@ -188,16 +186,24 @@ def load_dir_command(
     print_reports(reports)
 
 
-def load_fixture(store: GraphStore, lines: Iterator[str], *, batch_size: int) -> None:
-    """Write a JSON-lines file of node/rel observations (the demo's sample graph)."""
-    with BatchWriter(store, batch_size=batch_size) as writer:
-        for line in lines:
-            row = json.loads(line)
-            kind = row.pop("kind")
-            if kind == "node":
-                writer.add_node(NodeWrite.model_validate(row))
-            else:
-                writer.add_relationship(RelWrite.model_validate(row))
+@cli.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="folder for the generated delivery")],
+    scale: Annotated[float, typer.Option(help="1 is about 10,000 declarations")] = 1.0,
+    seed: Annotated[int, typer.Option(help="same seed, same files")] = 0,
+) -> None:
+    """Write a realistic multi-agency delivery with planted schemes and truth.json."""
+    summary = datagen.generate(out, scale=scale, seed=seed)
+    table = Table(title=f"Generated delivery in {out}", title_justify="left")
+    table.add_column("file")
+    table.add_column("records", justify="right")
+    for name, n in summary.files.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    console.print(
+        f"{summary.entities:,} real-world entities, {summary.schemes} planted schemes"
+        f" ({', '.join(f'{k} {v}' for k, v in summary.typologies.items())})"
+    )
 
 
 @cli.command()
@@ -205,21 +211,28 @@ def demo(
     path: Annotated[Path, typer.Option(help="embedded store file for the demo")] = Path(
         ".iffgraph/demo.sqlite"
     ),
+    data: Annotated[Path, typer.Option(help="folder for the generated demo delivery")] = Path(
+        ".iffgraph/demo-data"
+    ),
+    scale: Annotated[float, typer.Option(help="size of the generated delivery")] = 1.0,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the report")] = False,
     port: Annotated[int, typer.Option(help="port for the API")] = 8000,
 ) -> None:
-    """Build a sample graph in the embedded store, print its statistics, serve the API."""
+    """Generate a delivery, load it into the embedded store, report it, serve the API."""
     settings = Settings(store="embedded", embedded_path=path)
+    console.rule("1. generate a multi-agency delivery")
+    generate(out=data, scale=scale, seed=0)
+    console.rule("2. load it into the embedded store")
     with store_session(settings) as store:
         store.init_schema()
         store.clear()
-        fixture = resources.files("app").joinpath("fixtures/sample_graph.jsonl")
-        with fixture.open("r", encoding="utf-8") as fh:
-            load_fixture(store, iter(fh), batch_size=settings.batch_size)
-        console.print(f"[green]sample graph loaded into[/] {path}")
+        reports = load_dir(data, store, _options(settings, False, path.parent / "demo-quarantine"))
+        print_reports(reports)
+        console.rule("3. the entity graph")
         print_counts(store.counts())
     if no_serve:
         return
+    console.rule("4. the API")
     console.print(f"API on http://127.0.0.1:{port}/docs  (Ctrl-C to stop)")
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
 
