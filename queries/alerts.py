@@ -21,7 +21,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph_models.records import Agency, NodeWrite, Provenance, RelWrite, StoredProvenance
+from graph_models.records import (
+    Agency,
+    Node,
+    NodeWrite,
+    Provenance,
+    RelWrite,
+    StoredProvenance,
+)
 from graph_models.schema import SCHEMA, Label, RelType
 from graph_models.store.base import GraphStore
 from loaders.writer import BatchWriter
@@ -152,24 +159,24 @@ def evidence_json(alert: Alert) -> str:
     )
 
 
+def alert_from_node(node: Node) -> Alert:
+    """An ``Alert`` rebuilt from its stored node."""
+    props = node.properties
+    evidence = json.loads(str(props["evidence_json"]))
+    return Alert.model_validate(
+        {
+            "id": node.key,
+            "typology": props["typology"],
+            "detector": props["detector"],
+            "score": props["score"],
+            "summary": props["summary"],
+            "entities": props.get("entities", []),
+            "detected_on": props.get("detected_on"),
+            **evidence,
+        }
+    )
+
+
 def load_alerts(store: GraphStore) -> list[Alert]:
     """Every stored alert, rebuilt from its node."""
-    out = []
-    for node in store.iter_nodes([Label.ALERT]):
-        props = node.properties
-        evidence = json.loads(str(props["evidence_json"]))
-        out.append(
-            Alert.model_validate(
-                {
-                    "id": node.key,
-                    "typology": props["typology"],
-                    "detector": props["detector"],
-                    "score": props["score"],
-                    "summary": props["summary"],
-                    "entities": props.get("entities", []),
-                    "detected_on": props.get("detected_on"),
-                    **evidence,
-                }
-            )
-        )
-    return out
+    return [alert_from_node(node) for node in store.iter_nodes([Label.ALERT])]
