@@ -21,7 +21,9 @@ NORD = "company:customs:tax:DE811111111"
 DECL = "declaration:GB:24GB000101:1"
 
 
-def load(store: GraphStore, tmp_path: Path, name: str, encoding: str = "utf-8") -> LoadReport:
+def load(
+    store: GraphStore, tmp_path: Path, name: str | Path, encoding: str = "utf-8"
+) -> LoadReport:
     path = name if isinstance(name, Path) else FIXTURES / name
     options = LoadOptions(quiet=True, quarantine_dir=tmp_path / "q", reports_dir=tmp_path / "r")
     return load_file(CustomsDeclarations(encoding=encoding), Path(path), store, options)
