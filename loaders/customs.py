@@ -2,7 +2,7 @@
 
 Each row becomes a ``Declaration`` node (keyed by reporting country, number and item), the
 trading parties as per-agency ``Company`` (or ``Person``) source records with their address
-and country, the ``Commodity`` (HS 6) and the countries of origin / dispatch / destination,
+and country (``IN_COUNTRY`` role jurisdiction), the ``Commodity`` (HS 6),
 and a ``SHIPPED_TO`` edge from the sending party to the receiving party that carries the
 declaration's date and value: the goods flow the circular-trade detector walks.
 """
@@ -142,10 +142,9 @@ class CustomsDeclarations(TabularFormat):
             description=hs_nomenclature().get(hs6),
         )
         graph.rel(RelType.CLASSIFIED_AS, decl, commodity)
-        for role in ("origin", "dispatch", "destination"):
-            code = getattr(row, f"{role}_country")
-            if code:
-                graph.rel(RelType.IN_COUNTRY, decl, self._country(graph, code), key=role, role=role)
+        # Origin, dispatch and destination stay properties of the declaration (indexed for
+        # filtering) rather than three edges per row into country hubs: no query walks them,
+        # and at a million declarations they were a fifth of all writes.
         parties = {role: self._party(row, role, graph) for role in PARTIES}
         for role, key in parties.items():
             if key is None:
@@ -204,14 +203,6 @@ class CustomsDeclarations(TabularFormat):
                 Label.ADDRESS, keys.address_key(address, country), full=address, country=country
             )
             graph.rel(RelType.REGISTERED_AT, key, addr)
-            if country:
-                graph.rel(
-                    RelType.IN_COUNTRY,
-                    addr,
-                    self._country(graph, country),
-                    key="location",
-                    role="location",
-                )
         if country:
             graph.rel(
                 RelType.IN_COUNTRY,

@@ -29,15 +29,19 @@ from graph_models.store.base import Direction, GraphStore, batched
 # SQLite caps host parameters per statement (32766 on current builds); stay well below.
 _IN_CHUNK = 900
 
+# Rowid tables with unique indexes rather than WITHOUT ROWID: the JSON documents are large
+# (provenance lists), and large rows in a WITHOUT ROWID B-tree make every random-key insert
+# move them around; here rows are appended and only the small key indexes take random inserts.
 CREATE_TABLES = (
-    "CREATE TABLE IF NOT EXISTS nodes ("
-    " key TEXT PRIMARY KEY, label TEXT NOT NULL, data TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS nodes (key TEXT NOT NULL, label TEXT NOT NULL, data TEXT NOT NULL)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS nodes_by_key ON nodes (key)",
     "CREATE TABLE IF NOT EXISTS rels ("
     " src TEXT NOT NULL, type TEXT NOT NULL, dst TEXT NOT NULL, rkey TEXT NOT NULL,"
-    " data TEXT NOT NULL, PRIMARY KEY (src, type, dst, rkey)) WITHOUT ROWID",
+    " data TEXT NOT NULL)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS rels_by_src ON rels (src, type, dst, rkey)",
     "CREATE INDEX IF NOT EXISTS rels_by_dst ON rels (dst, type)",
     "CREATE INDEX IF NOT EXISTS rels_by_type ON rels (type)",
-    "CREATE INDEX IF NOT EXISTS nodes_by_label ON nodes (label)",
+    "CREATE INDEX IF NOT EXISTS nodes_by_label ON nodes (label, key)",
 )
 # On conflict SQLite calls iff_merge (graph_models.merge.merge_flat) with the stored and the
 # incoming JSON: one statement per batch, no read-before-write round trip, and rows of one
@@ -101,7 +105,7 @@ class EmbeddedStore(GraphStore):
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache per connection
+            conn.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache per connection
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.create_function("iff_merge", 2, _merge_json, deterministic=True)
             self._local.conn = conn
