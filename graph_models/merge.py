@@ -157,10 +157,19 @@ def merge_observation(
 
 
 def split_stored(flat: dict[str, Any]) -> tuple[dict[str, Any], StoredProvenance]:
-    """Separate a stored property map into domain properties and provenance."""
+    """Separate a stored property map into domain properties and provenance.
+
+    The stores wrote these maps themselves, so they are rebuilt without validation
+    (``model_construct``): analytics stream millions of them and validation dominated.
+    """
     props = {k: v for k, v in flat.items() if k not in PROVENANCE_PROPERTIES and k != "key"}
-    prov = StoredProvenance.model_validate(
-        {k: flat[k] for k in PROVENANCE_PROPERTIES if flat.get(k) is not None}
+    prov = StoredProvenance.model_construct(
+        agencies=list(flat.get("agencies") or []),
+        compartments=list(flat.get("compartments") or []),
+        sources=list(flat.get("sources") or []),
+        record_ids=list(flat.get("record_ids") or []),
+        first_seen=flat.get("first_seen"),
+        last_seen=flat.get("last_seen"),
     )
     return props, prov
 

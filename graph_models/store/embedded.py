@@ -333,11 +333,11 @@ def _type_filter(rel_types: Collection[RelType] | None) -> tuple[str, list[str]]
 
 def _node(key: str, label: str, data: str) -> Node:
     props, prov = split_stored(json.loads(data))
-    return Node(label=Label(label), key=key, properties=props, provenance=prov)
+    return Node.model_construct(label=Label(label), key=key, properties=props, provenance=prov)
 
 
 def _rel(src: str, typ: str, dst: str, rkey: str, data: str) -> Relationship:
     props, prov = split_stored(json.loads(data))
-    return Relationship(
+    return Relationship.model_construct(
         type=RelType(typ), start=src, end=dst, key=rkey, properties=props, provenance=prov
     )

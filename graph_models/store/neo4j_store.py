@@ -280,12 +280,12 @@ class Neo4jStore(GraphStore):
 
 def _node(label: Label, key: str, flat: dict[str, Any]) -> Node:
     props, prov = split_stored(flat)
-    return Node(label=label, key=key, properties=props, provenance=prov)
+    return Node.model_construct(label=label, key=key, properties=props, provenance=prov)
 
 
 def _rel(row: dict[str, Any]) -> Relationship:
     props, prov = split_stored(row["props"])
-    return Relationship(
+    return Relationship.model_construct(
         type=RelType(row["type"]),
         start=row["start"],
         end=row["end"],
