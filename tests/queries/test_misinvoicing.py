@@ -1,0 +1,526 @@
+"""Mis-invoicing: the shared trade records and party index, unit-value outliers, mirror gaps.
+
+``TradeGraph`` (here, imported by the other trade-detector tests) builds small graphs shaped
+like the loaders write them: customs declarations with DECLARED / CONSIGNED_TO / SHIPPED_TO,
+tax returns FILED by a tax record, register companies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from graph_models.records import NodeWrite, RelWrite
+from graph_models.schema import RelType
+from graph_models.store.base import GraphStore
+from queries.alerts import Typology
+from queries.mirror import (
+    MirrorConfig,
+    detect_mirror_discrepancies,
+    detect_statistics_discrepancies,
+    one_sided_statistics,
+)
+from queries.misinvoicing import PartyIndex, read_shipments
+from queries.projection import FxTable
+from queries.robust import BandMethod
+from queries.unit_values import UnitValueConfig, detect_unit_value_outliers
+from tests.factories import node, prov, rel
+
+_FILES = {"customs": "declarations.csv", "tax": "returns.csv", "fiu": "report.xml"}
+
+
+@dataclass
+class TradeGraph:
+    """Collects node and relationship writes, then writes them in one go."""
+
+    nodes: dict[str, NodeWrite] = field(default_factory=dict)
+    rels: list[RelWrite] = field(default_factory=list)
+
+    def write(self, store: GraphStore) -> None:
+        store.write_nodes(list(self.nodes.values()))
+        store.write_relationships(self.rels)
+
+    def add(self, key: str, agency: str = "customs", **props: Any) -> str:
+        seen = props.get("date") or props.get("incorporation_date")
+        record = f"row {len(self.nodes) + 2}"
+        provenance = prov(agency, _FILES.get(agency, "companies.csv"), record, seen=seen)
+        self.nodes[key] = node(key, provenance, **props)
+        return key
+
+    def link(
+        self,
+        rel_type: RelType,
+        start: str,
+        end: str,
+        agency: str = "customs",
+        *,
+        key: str = "",
+        seen: str | None = None,
+        **props: Any,
+    ) -> None:
+        seen = seen or props.get("date")
+        provenance = prov(agency, _FILES.get(agency, "companies.csv"), seen=seen)
+        self.rels.append(rel(rel_type, start, end, key, provenance, **props))
+
+    def company(
+        self, key: str, name: str, country: str, agency: str = "customs", **props: Any
+    ) -> str:
+        return self.add(
+            key, agency, name=name, name_norm=name.lower(), jurisdiction=country, **props
+        )
+
+    def declaration(
+        self,
+        number: str,
+        *,
+        flow: str,
+        country: str,
+        date: str,
+        sender: str,
+        receiver: str,
+        hs: str = "85171300",
+        quantity: float | None = 100.0,
+        unit: str | None = "NAR",
+        net_mass: float | None = None,
+        value: float | None = 10_000.0,
+        currency: str = "USD",
+        customs_value: float | None = None,
+        dispatch: str | None = None,
+        destination: str | None = None,
+    ) -> str:
+        key = self.add(
+            f"declaration:{country}:{number}:1",
+            number=number,
+            item=1,
+            date=date,
+            flow=flow,
+            reporting_country=country,
+            hs_code=hs,
+            quantity=quantity,
+            unit=unit,
+            net_mass=net_mass,
+            invoice_value=value,
+            currency=currency,
+            customs_value=customs_value,
+            dispatch_country=dispatch,
+            destination_country=destination,
+        )
+        self.link(RelType.DECLARED, sender, key, key="exporter", role="exporter", seen=date)
+        self.link(RelType.CONSIGNED_TO, receiver, key, key="importer", role="importer", seen=date)
+        self.link(
+            RelType.SHIPPED_TO,
+            sender,
+            receiver,
+            key=key,
+            date=date,
+            value=value if value is not None else customs_value,
+            hs_code=hs,
+            declaration=key,
+        )
+        return key
+
+    def tax_return(self, company: str, return_id: str, period: str, **figures: Any) -> str:
+        tax_type = figures.pop("tax_type", "vat")
+        key = self.add(
+            f"taxreturn:{return_id}",
+            "tax",
+            return_id=return_id,
+            tax_type=tax_type,
+            period=period,
+            **figures,
+        )
+        self.link(RelType.FILED, company, key, "tax")
+        return key
+
+
+# --- the party index -------------------------------------------------------------------------
+
+
+def test_records_of_one_company_meet_by_tax_id_or_resolution(store: GraphStore) -> None:
+    g = TradeGraph()
+    customs = g.company("company:customs:tax:GB100", "Acme", "GB", tax_id="GB 100-200")
+    tax = g.company("company:tax:tax:GB100200", "ACME LTD", "GB", "tax", tax_id="GB100200")
+    register = g.company(
+        "company:registry:reg:GB:555", "Acme Ltd", "GB", "registry", tax_id="gb100200"
+    )
+    lonely = g.company("company:customs:name:GB:other co", "Other Co", "GB")
+    junk_a = g.company("company:customs:name:GB:a", "A", "GB", tax_id="0")
+    junk_b = g.company("company:customs:name:GB:b", "B", "GB", tax_id="0")
+    fiu = g.company("company:fiu:name:GB:acme trading", "Acme Trading", "GB", "fiu")
+    g.add("entity:e1", "fiu", name="Acme", kind="company")
+    g.link(RelType.SAME_AS, fiu, "entity:e1", "fiu", score=0.9, method="model")
+    g.link(RelType.SAME_AS, register, "entity:e1", "registry", score=0.9, method="model")
+    g.write(store)
+
+    index = PartyIndex.build(store)
+
+    # The register record is resolved, and tax id joins customs and tax to it.
+    assert index.identity(customs) == index.identity(tax) == index.identity(fiu) == "entity:e1"
+    assert index.records("entity:e1") == sorted([customs, tax, register, fiu])
+    assert index.name("entity:e1") == "Acme Ltd"  # the register's spelling
+    # No identifier, no resolution, no namesake: a party of its own.
+    assert index.identity(lonely) == lonely
+    # A placeholder id joins nothing.
+    assert index.identity(junk_a) != index.identity(junk_b)
+
+
+def test_resolution_keeps_apart_what_it_resolved_apart(store: GraphStore) -> None:
+    g = TradeGraph()
+    first = g.company("company:customs:tax:GB300", "First", "GB", tax_id="GB300")
+    second = g.company("company:tax:tax:GB300", "Second", "GB", "tax", tax_id="GB300")
+    for record, entity in ((first, "entity:one"), (second, "entity:two")):
+        g.add(entity, "customs", name=entity, kind="company")
+        g.link(RelType.SAME_AS, record, entity, score=0.9, method="judgement")
+    g.write(store)
+    index = PartyIndex.build(store)
+    assert (index.identity(first), index.identity(second)) == ("entity:one", "entity:two")
+
+
+def test_records_without_identifiers_attach_to_the_single_namesake(store: GraphStore) -> None:
+    g = TradeGraph()
+    known = g.company(
+        "company:registry:reg:GB:1234567", "Zeta Ltd", "GB", "registry", tax_id="GB77",
+        registration_number="1234567",
+    )  # fmt: skip
+    by_name = g.company("company:fiu:name:GB:zeta ltd", "Zeta Ltd", "GB", "fiu")
+    by_reg = g.add(
+        "company:fiu:reg:-:1234567", "fiu", name="Z. Limited", registration_number="12-345-67"
+    )  # no country, but the registration number is unique
+    abroad = g.company("company:customs:name:FR:zeta ltd", "Zeta Ltd", "FR")
+    # Two identified companies called "Twin": a record naming one of them cannot say which.
+    g.company("company:customs:tax:GB81", "Twin", "GB", tax_id="GB81")
+    g.company("company:customs:tax:GB82", "Twin", "GB", tax_id="GB82")
+    twin = g.company("company:fiu:name:GB:twin", "Twin", "GB", "fiu")
+    g.write(store)
+
+    index = PartyIndex.build(store)
+
+    assert index.identity(by_name) == index.identity(known)
+    assert index.identity(by_reg) == index.identity(known)
+    assert index.identity(abroad) == abroad  # same name, another country
+    assert index.identity(twin) == twin
+
+
+def test_shipments_carry_their_parties_by_role(store: GraphStore) -> None:
+    g = TradeGraph()
+    seller = g.company("company:customs:name:CN:maker", "Maker", "CN")
+    buyer = g.company("company:customs:tax:GB1", "Buyer", "GB", tax_id="GB1")
+    decl = g.declaration(
+        "D1", flow="import", country="GB", date="2023-01-05", sender=seller, receiver=buyer
+    )
+    g.write(store)
+    (shipment,) = read_shipments(store)
+    assert shipment.key == decl
+    assert (shipment.sender, shipment.receiver) == (seller, buyer)
+    assert shipment.is_import
+    assert shipment.hs6 == "851713"
+
+
+# --- unit values -----------------------------------------------------------------------------
+
+NORMAL_PRICES = (95.0, 96.0, 97.0, 98.0, 99.0, 100.0, 100.0, 101.0, 102.0, 103.0, 104.0, 105.0)
+
+
+def _priced_group(
+    g: TradeGraph,
+    prices: tuple[float, ...],
+    *,
+    flow: str = "import",
+    hs: str = "85171300",
+    currency: str = "USD",
+    by_mass: bool = False,
+) -> None:
+    """Declarations of 100 units (or 100 kg, with no quantity, ``by_mass``) at the given unit
+    prices, each by a different home trader."""
+    for i, unit_price in enumerate(prices):
+        home = g.company(f"company:customs:tax:GB{hs}{i}", f"Trader {i}", "GB", tax_id=f"GB{hs}{i}")
+        other = g.company(f"company:customs:name:CN:seller {i}", f"Seller {i}", "CN")
+        sender, receiver = (other, home) if flow == "import" else (home, other)
+        g.declaration(
+            f"N{flow[0]}{hs}-{i}",
+            flow=flow,
+            country="GB",
+            date=f"2023-0{1 + i % 9}-10",
+            sender=sender,
+            receiver=receiver,
+            hs=hs,
+            quantity=None if by_mass else 100.0,
+            unit=None if by_mass else "NAR",
+            net_mass=100.0 if by_mass else None,
+            value=unit_price * 100,
+            currency=currency,
+        )
+
+
+def _odd(
+    g: TradeGraph, n: str, unit_price: float, *, flow: str = "import", **kw: object
+) -> tuple[str, str, str]:
+    """One more declaration by a trader of its own, at ``unit_price``."""
+    home = g.company(f"company:customs:tax:GBX{n}", f"Odd Trader {n}", "GB", tax_id=f"GBX{n}")
+    other = g.company(f"company:customs:name:AE:related {n}", f"Related {n} FZE", "AE")
+    sender, receiver = (other, home) if flow == "import" else (home, other)
+    quantity = kw.pop("quantity", 100.0)
+    key = g.declaration(
+        f"X{n}", flow=flow, country="GB", date="2023-05-02", sender=sender, receiver=receiver,
+        quantity=quantity, value=unit_price * 100, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return key, home, other
+
+
+def test_an_import_priced_five_times_the_median_is_over_invoicing(store: GraphStore) -> None:
+    g = TradeGraph()
+    _priced_group(g, NORMAL_PRICES)
+    odd, importer, seller = _odd(g, "1", 500.0)
+    g.write(store)
+
+    (alert,) = detect_unit_value_outliers(store)
+
+    assert alert.typology is Typology.OVER_INVOICING
+    assert [r.key for r in alert.records] == [odd]
+    assert seller in alert.entities
+    assert importer in alert.entities
+    assert alert.details["flow_of_funds"] == "outflow"  # over-invoiced imports move money out
+    # Prices are compared in the FX table's reference currency (EUR).
+    in_euro = FxTable().convert(500.0, "USD", "EUR")
+    assert in_euro is not None
+    unit_value = next(i for i in alert.indicators if i.name == "unit_value")
+    assert unit_value.value == pytest.approx(in_euro)
+    assert isinstance(unit_value.threshold, float)
+    assert unit_value.threshold < in_euro
+    (shipment,) = alert.details["shipments"]
+    assert shipment["value_moved"] == pytest.approx((in_euro - unit_value.threshold) * 100)
+    assert shipment["reference_period"] == "2023"
+    assert alert.records[0].provenance.agencies == ["customs"]
+
+
+def test_an_export_priced_far_below_the_group_is_under_invoicing(store: GraphStore) -> None:
+    g = TradeGraph()
+    _priced_group(g, NORMAL_PRICES, flow="export")
+    _, _, buyer = _odd(g, "2", 15.0, flow="export")
+    g.write(store)
+
+    (alert,) = detect_unit_value_outliers(store)
+
+    assert alert.typology is Typology.UNDER_INVOICING
+    assert alert.details["flow_of_funds"] == "outflow"  # under-invoiced exports move money out
+    assert buyer in alert.entities
+
+
+def test_a_trader_is_measured_against_the_other_traders(store: GraphStore) -> None:
+    g = TradeGraph()
+    _priced_group(g, NORMAL_PRICES)
+    # One importer declares six shipments at a fifth of the price: a third of the group. With
+    # its own prices in the sample the quartiles would follow it; against the others' it shows.
+    home = g.company("company:customs:tax:GBLOW", "Low Ltd", "GB", tax_id="GBLOW")
+    seller = g.company("company:customs:name:CN:cheap", "Cheap Co", "CN")
+    for i in range(6):
+        g.declaration(
+            f"L{i}", flow="import", country="GB", date=f"2023-0{i + 1}-20", sender=seller,
+            receiver=home, value=20.0 * 100,
+        )  # fmt: skip
+    g.write(store)
+
+    (alert,) = detect_unit_value_outliers(store)
+
+    assert alert.typology is Typology.UNDER_INVOICING
+    assert len(alert.details["shipments"]) == 6
+    assert alert.details["band"]["n"] == len(NORMAL_PRICES)  # the others' prices only
+
+
+def test_prices_inside_the_band_or_close_to_the_median_and_small_groups_do_not_alert(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    _priced_group(g, NORMAL_PRICES)
+    # Outside the adjusted fences of such a tight group, but within a factor of two.
+    _odd(g, "4", 150.0)
+    # Five declarations of another HS code, one at 5x: too few to estimate quartiles.
+    _priced_group(g, (100.0, 101.0, 99.0, 100.0), hs="84713000")
+    _odd(g, "5", 500.0, hs="84713000")
+    g.write(store)
+    assert detect_unit_value_outliers(store) == []
+    # Without the factor-of-two floor the 150 is an outlier of the tight band.
+    (alert,) = detect_unit_value_outliers(store, config=UnitValueConfig(min_price_ratio=1.0))
+    assert alert.records[0].key == "declaration:GB:X4:1"
+
+
+def test_currencies_convert_and_net_mass_stands_in_for_quantity(store: GraphStore) -> None:
+    g = TradeGraph()
+    _priced_group(g, NORMAL_PRICES)
+    # 5x the USD prices, invoiced in EUR: converted through the ECB table, it joins the group.
+    euro, _, _ = _odd(g, "6", 500.0 / 1.105, currency="EUR")
+    # A currency outside the table stays a group of its own, too small to judge.
+    _odd(g, "7", 5_000.0, currency="XOF")
+    # Without quantity the net mass is the unit: 12 declarations priced per kg, one at 6x.
+    _priced_group(g, NORMAL_PRICES, hs="39011000", by_mass=True)
+    kg, _, _ = _odd(g, "8", 600.0, hs="39011000", quantity=None, unit=None, net_mass=100.0)
+    g.write(store)
+
+    alerts = detect_unit_value_outliers(store)
+
+    flagged = {a.records[0].key: a for a in alerts}
+    assert set(flagged) == {euro, kg}
+    assert flagged[euro].details["currency"] == "EUR"
+    assert flagged[kg].details["unit"] == "KG"
+
+
+def test_the_pak_zdanowicz_filter_flags_outside_the_interquartile_range(store: GraphStore) -> None:
+    g = TradeGraph()
+    _priced_group(g, NORMAL_PRICES)
+    g.write(store)
+    config = UnitValueConfig(method=BandMethod.IQR, k=0.0, min_value_moved=0.0, min_price_ratio=1)
+    alerts = detect_unit_value_outliers(store, config=config)
+    flagged = {r.key for a in alerts for r in a.records}
+    # k = 0 flags every price outside the others' [Q1, Q3]: the cheapest and dearest, never
+    # the median.
+    assert "declaration:GB:Ni85171300-0:1" in flagged
+    assert "declaration:GB:Ni85171300-11:1" in flagged
+    assert "declaration:GB:Ni85171300-5:1" not in flagged
+
+
+# --- mirror: declarations --------------------------------------------------------------------
+
+
+def _mirror_parties(g: TradeGraph) -> tuple[str, str, str, str]:
+    """The same two companies as each country's customs records them."""
+    cn_exporter = g.company("company:customs:tax:CN77", "Acme Ltd", "CN", tax_id="CN77")
+    gb_sees_exporter = g.company("company:customs:name:CN:acme ltd", "Acme Ltd", "CN")
+    cn_sees_importer = g.company("company:customs:name:GB:brit co", "Brit Co", "GB")
+    gb_importer = g.company("company:customs:tax:GB55", "Brit Co", "GB", tax_id="GB55")
+    return cn_exporter, gb_sees_exporter, cn_sees_importer, gb_importer
+
+
+def _mirror_pair(
+    g: TradeGraph, n: str, *, export_day: str, import_day: str, export: tuple[float, float],
+    imported: tuple[float, float], import_country: str = "GB",
+) -> tuple[str, str]:  # fmt: skip
+    cn_exp, gb_exp, cn_imp, gb_imp = _mirror_parties(g)
+    x = g.declaration(
+        f"X{n}", flow="export", country="CN", date=export_day, sender=cn_exp, receiver=cn_imp,
+        quantity=export[0], value=export[1],
+    )  # fmt: skip
+    m = g.declaration(
+        f"M{n}", flow="import", country=import_country, date=import_day, sender=gb_exp,
+        receiver=gb_imp, quantity=imported[0], value=imported[1],
+    )  # fmt: skip
+    return x, m
+
+
+def test_a_mirror_pair_with_a_40_percent_gap_flags_and_5_percent_does_not(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    # 66,000 CIF is 60,000 FOB: 40% below the 100,000 exported.
+    big = _mirror_pair(
+        g, "1", export_day="2023-03-01", import_day="2023-03-20", export=(100, 100_000),
+        imported=(100, 66_000),
+    )  # fmt: skip
+    # 104,500 CIF is 95,000 FOB: 5% apart.
+    small = _mirror_pair(
+        g, "2", export_day="2023-06-01", import_day="2023-06-25", export=(200, 100_000),
+        imported=(200, 104_500),
+    )  # fmt: skip
+    g.write(store)
+
+    (alert,) = detect_mirror_discrepancies(store)
+
+    assert alert.typology is Typology.MIRROR_DISCREPANCY
+    (pair,) = alert.details["pairs"]
+    assert (pair["export_declaration"], pair["import_declaration"]) == big
+    assert pair["gap"] == pytest.approx(0.4)
+    assert pair["understated_side"] == "import"
+    assert pair["quantity_matched"] is True
+    assert {r.key for r in alert.records} == set(big)
+    assert not set(small) & {r.key for r in alert.records}
+    # Both countries' records of both companies are named.
+    assert {"company:customs:tax:CN77", "company:customs:name:CN:acme ltd"} <= set(alert.entities)
+
+
+def test_a_pair_understating_quantity_too_matches_only_in_the_second_pass(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    _mirror_pair(
+        g, "3", export_day="2023-03-01", import_day="2023-03-15", export=(100, 100_000),
+        imported=(40, 44_000),
+    )  # fmt: skip
+    g.write(store)
+
+    # By default a match needs the quantity within tolerance.
+    assert detect_mirror_discrepancies(store) == []
+    second_pass = MirrorConfig(match_without_quantity=True)
+    (alert,) = detect_mirror_discrepancies(store, config=second_pass)
+    quantity = next(i for i in alert.indicators if i.name == "quantity_gap")
+    assert quantity.value == pytest.approx(0.6)
+
+
+def test_mirror_values_in_different_currencies_are_converted(store: GraphStore) -> None:
+    g = TradeGraph()
+    x, _ = _mirror_pair(
+        g, "6", export_day="2023-03-01", import_day="2023-03-20", export=(100, 100_000),
+        imported=(100, 66_000),
+    )  # fmt: skip
+    # The export was declared in EUR: 100,000 EUR is 110,500 USD at the table's rate.
+    g.nodes[x] = g.nodes[x].model_copy(
+        update={"properties": {**g.nodes[x].properties, "currency": "EUR"}}
+    )
+    g.write(store)
+    (alert,) = detect_mirror_discrepancies(store)
+    (pair,) = alert.details["pairs"]
+    assert pair["currency"] == "EUR"
+    assert pair["export_value"] == pytest.approx(100_000.0)
+    assert pair["import_value"] == pytest.approx(66_000 / 1.105, rel=1e-3)
+
+
+def test_pairs_outside_the_window_or_in_one_country_are_not_matched(store: GraphStore) -> None:
+    g = TradeGraph()
+    _mirror_pair(
+        g, "4", export_day="2023-01-01", import_day="2023-04-15", export=(100, 100_000),
+        imported=(100, 50_000),
+    )  # fmt: skip
+    _mirror_pair(
+        g, "5", export_day="2023-06-01", import_day="2023-06-10", export=(100, 100_000),
+        imported=(100, 50_000), import_country="CN",
+    )  # fmt: skip
+    g.write(store)
+    assert detect_mirror_discrepancies(store) == []
+
+
+# --- mirror: partner statistics --------------------------------------------------------------
+
+
+def _stat(g: TradeGraph, reporter: str, partner: str, flow: str, hs: str, value: float) -> str:
+    return g.add(
+        f"tradestat:{reporter}:{partner}:{flow}:{hs}:2023",
+        "external",
+        reporter=reporter,
+        partner=partner,
+        flow=flow,
+        hs_code=hs,
+        period="2023",
+        value=value,
+    )
+
+
+def test_partner_statistics_that_disagree_alert_and_one_sided_ones_are_listed(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    imports = _stat(g, "GB", "CN", "import", "851713", 1_100_000)  # 1,000,000 FOB
+    exports = _stat(g, "CN", "GB", "export", "851713", 2_000_000)
+    _stat(g, "GB", "CN", "import", "847130", 1_100_000)
+    _stat(g, "CN", "GB", "export", "847130", 1_000_000)  # agrees after CIF/FOB
+    lonely = _stat(g, "GB", "US", "import", "851713", 500_000)
+    g.write(store)
+
+    (alert,) = detect_statistics_discrepancies(store)
+    assert sorted(alert.entities) == sorted([imports, exports])
+    gap = next(i for i in alert.indicators if i.name == "value_gap")
+    assert gap.value == pytest.approx(0.5)
+    assert alert.details["understated"] == "imports"
+
+    (one_sided,) = one_sided_statistics(store)
+    assert one_sided.statistics == [lonely]
+    assert (one_sided.reporter, one_sided.partner, one_sided.flow) == ("GB", "US", "import")
