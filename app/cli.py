@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +20,7 @@ import datagen
 from app.api import create_app
 from app.settings import Settings, get_settings
 from app.stores import open_store
+from datagen.truth import Truth
 from graph_models.errors import IffgraphError
 from graph_models.records import GraphCounts
 from graph_models.store.base import GraphStore
@@ -23,6 +28,10 @@ from loaders.base import LoadOptions, SourceFormat, load_file
 from loaders.catalog import FORMATS, detect_kind, load_dir, make_format
 from loaders.mapping import MappedTable
 from loaders.report import LoadReport
+from queries.alerts import Alert, Typology
+from queries.detection import run_detectors
+from queries.evaluation import TypologyScore
+from queries.evaluation import evaluate as evaluate_alerts
 
 cli = typer.Typer(
     name="iffgraph",
@@ -206,6 +215,90 @@ def generate(
     )
 
 
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+def print_alerts(alerts: list[Alert], *, top: int) -> None:
+    by_typology: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_typology.setdefault(alert.typology.value, []).append(alert)
+    for typology, found in sorted(by_typology.items()):
+        table = Table(title=f"{typology}: {len(found)} alerts", title_justify="left")
+        table.add_column("score", justify="right")
+        table.add_column("summary")
+        table.add_column("evidence")
+        for alert in sorted(found, key=lambda a: (-a.score, a.id))[:top]:
+            indicators = "; ".join(
+                f"{i.name}={i.value}"
+                + (f" (threshold {i.threshold})" if i.threshold is not None else "")
+                for i in alert.indicators[:4]
+            )
+            records = ", ".join(r.key for r in alert.records[:3])
+            more = f" +{len(alert.records) - 3} more" if len(alert.records) > 3 else ""
+            table.add_row(f"{alert.score:.2f}", alert.summary, f"{indicators}\n{records}{more}")
+        console.print(table)
+
+
+@cli.command()
+def detect(
+    typology: Annotated[
+        list[Typology] | None, typer.Option(help="only these typologies (repeatable)")
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="output format")
+    ] = OutputFormat.TABLE,
+    top: Annotated[int, typer.Option(help="alerts shown per typology in the table")] = 5,
+    save: Annotated[bool, typer.Option(help="keep the alerts in the graph")] = True,
+) -> None:
+    """Run the detectors and print the alerts (stable ids: re-running does not duplicate)."""
+    with store_session() as store:
+        run = run_detectors(
+            store, typologies=typology, save=save, progress=lambda m: err.print(m, style="dim")
+        )
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps([a.model_dump(mode="json") for a in run.alerts], indent=2))
+    elif output is OutputFormat.CSV:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["id", "typology", "score", "summary", "entities", "records"])
+        for a in run.alerts:
+            writer.writerow(
+                [
+                    a.id,
+                    a.typology.value,
+                    f"{a.score:.4f}",
+                    a.summary,
+                    " ".join(a.entities),
+                    " ".join(r.key for r in a.records),
+                ]
+            )
+    else:
+        print_alerts(run.alerts, top=top)
+
+
+def print_evaluation(scores: list[TypologyScore]) -> None:
+    table = Table(title="Detectors against the planted truth", title_justify="left")
+    for col in ("typology", "alerts", "schemes", "precision", "recall"):
+        table.add_column(col, justify="left" if col == "typology" else "right")
+    for sc in scores:
+        p = "-" if sc.precision is None else f"{sc.precision:.2f}"
+        r = "-" if sc.recall is None else f"{sc.recall:.2f}"
+        table.add_row(sc.typology.value, str(sc.alerts), str(sc.schemes), p, r)
+    console.print(table)
+
+
+@cli.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option(help="truth.json of a generated delivery", exists=True)],
+) -> None:
+    """Precision and recall per typology of the detectors against a generated truth file."""
+    with store_session() as store:
+        run = run_detectors(store, save=False, progress=lambda m: err.print(m, style="dim"))
+        print_evaluation(evaluate_alerts(store, run.alerts, Truth.read(truth)))
+
+
 @cli.command()
 def demo(
     path: Annotated[Path, typer.Option(help="embedded store file for the demo")] = Path(
@@ -218,7 +311,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the report")] = False,
     port: Annotated[int, typer.Option(help="port for the API")] = 8000,
 ) -> None:
-    """Generate a delivery, load it into the embedded store, report it, serve the API."""
+    """Generate a delivery, load it, run the detectors, evaluate them, serve the API."""
     settings = Settings(store="embedded", embedded_path=path)
     console.rule("1. generate a multi-agency delivery")
     generate(out=data, scale=scale, seed=0)
@@ -230,9 +323,14 @@ def demo(
         print_reports(reports)
         console.rule("3. the entity graph")
         print_counts(store.counts())
+        console.rule("4. detectors: top alerts per typology")
+        run = run_detectors(store, progress=lambda m: err.print(m, style="dim"))
+        print_alerts(run.alerts, top=2)
+        console.rule("5. detectors against the planted truth")
+        print_evaluation(evaluate_alerts(store, run.alerts, Truth.read(data / "truth.json")))
     if no_serve:
         return
-    console.rule("4. the API")
+    console.rule("6. the API")
     console.print(f"API on http://127.0.0.1:{port}/docs  (Ctrl-C to stop)")
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
 
