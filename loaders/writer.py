@@ -30,6 +30,11 @@ from graph_models.store.base import GraphStore
 _STOP = None
 
 
+def _by_ends(ident: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
+    rel_type, start, end, key = ident
+    return (start, rel_type, end, key)
+
+
 class BatchWriter:
     def __init__(self, store: GraphStore, *, batch_size: int = 5_000) -> None:
         if batch_size < 1:
@@ -90,11 +95,13 @@ class BatchWriter:
             self.add_relationship(rel)
 
     def _submit_pending(self) -> None:
+        # Key order makes the stores' index look-ups and inserts walk their B-trees in order
+        # instead of at random: fewer page misses in SQLite, better locality in Neo4j.
         if self._nodes:
-            self._submit(True, list(self._nodes.values()))
+            self._submit(True, [self._nodes[k] for k in sorted(self._nodes)])
             self._nodes = {}
         if self._rels:
-            self._submit(False, list(self._rels.values()))
+            self._submit(False, [self._rels[k] for k in sorted(self._rels, key=_by_ends)])
             self._rels = {}
 
     def _submit(self, is_nodes: bool, rows: list[NodeMap] | list[RelMap]) -> None:
