@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 import datagen
+import resolution.commands as er
 from app.api import create_app
 from app.settings import Settings, get_settings
 from app.stores import open_store
@@ -300,6 +301,74 @@ def evaluate(
 
 
 @cli.command()
+def resolve(
+    explain_pair: Annotated[
+        tuple[str, str] | None,
+        typer.Option("--explain", help="explain the decision for two record keys"),
+    ] = None,
+    export_to: Annotated[
+        Path | None, typer.Option("--export", help="write record -> entity, score (CSV/JSONL)")
+    ] = None,
+    review: Annotated[bool, typer.Option(help="print the review queue of candidate pairs")] = False,
+    full: Annotated[
+        bool, typer.Option(help="re-resolve everything, not just what changed")
+    ] = False,
+    config: Annotated[Path | None, typer.Option(help="resolution config (JSON)")] = None,
+) -> None:
+    """Resolve companies and persons across agencies (incremental; judgements always win)."""
+    with store_session() as store:
+        if explain_pair is not None:
+            typer.echo(er.explain(store, *explain_pair, config=er.load_config(config)).render())
+            return
+        if export_to is not None:
+            done = er.export(store, export_to)
+            console.print(done)
+            return
+        if review:
+            typer.echo(er.format_review(er.review_queue(store)))
+            return
+        summary = er.resolve(
+            store,
+            config=er.load_config(config),
+            full=full,
+            progress=lambda m: err.print(m, style="dim"),
+        )
+        typer.echo(summary.render())
+
+
+@cli.command()
+def judge(
+    left: Annotated[str, typer.Argument(help="a record key")],
+    right: Annotated[str, typer.Argument(help="another record key")],
+    verdict: Annotated[str, typer.Option(help="positive, negative or unsure")],
+    user: Annotated[str, typer.Option(help="who decides")],
+    note: Annotated[str | None, typer.Option(help="why")] = None,
+) -> None:
+    """Record an analyst's judgement on a pair; it survives every re-run and wins over the model."""
+    with store_session() as store:
+        console.print(er.judge(store, left, right, verdict, user, note=note))
+
+
+@cli.command()
+def split(
+    entity: Annotated[str, typer.Argument(help="resolved entity id")],
+    keys: Annotated[list[str], typer.Argument(help="record keys to split off")],
+    user: Annotated[str, typer.Option(help="who decides")],
+    note: Annotated[str | None, typer.Option(help="why")] = None,
+) -> None:
+    """Split records off a resolved entity (negative judgements against the rest)."""
+    with store_session() as store:
+        console.print(er.split(store, entity, keys, user, note=note))
+
+
+@cli.command()
+def members(entity: Annotated[str, typer.Argument(help="resolved entity id")]) -> None:
+    """The source records of a resolved entity, grouped by agency."""
+    with store_session() as store:
+        typer.echo(er.members(store, entity).render())
+
+
+@cli.command()
 def demo(
     path: Annotated[Path, typer.Option(help="embedded store file for the demo")] = Path(
         ".iffgraph/demo.sqlite"
@@ -311,7 +380,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="stop after the report")] = False,
     port: Annotated[int, typer.Option(help="port for the API")] = 8000,
 ) -> None:
-    """Generate a delivery, load it, run the detectors, evaluate them, serve the API."""
+    """Generate a delivery, load it, resolve entities, run and evaluate the detectors, serve."""
     settings = Settings(store="embedded", embedded_path=path)
     console.rule("1. generate a multi-agency delivery")
     generate(out=data, scale=scale, seed=0)
@@ -323,14 +392,16 @@ def demo(
         print_reports(reports)
         console.rule("3. the entity graph")
         print_counts(store.counts())
-        console.rule("4. detectors: top alerts per typology")
+        console.rule("4. entity resolution across agencies")
+        typer.echo(er.resolve(store, progress=lambda m: err.print(m, style="dim")).render())
+        console.rule("5. detectors: top alerts per typology")
         run = run_detectors(store, progress=lambda m: err.print(m, style="dim"))
         print_alerts(run.alerts, top=2)
-        console.rule("5. detectors against the planted truth")
+        console.rule("6. detectors against the planted truth")
         print_evaluation(evaluate_alerts(store, run.alerts, Truth.read(data / "truth.json")))
     if no_serve:
         return
-    console.rule("6. the API")
+    console.rule("7. the API")
     console.print(f"API on http://127.0.0.1:{port}/docs  (Ctrl-C to stop)")
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
 
