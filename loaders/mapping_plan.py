@@ -37,6 +37,11 @@ SHARED_LABELS = frozenset(
 )
 
 
+# Labels iffgraph derives (resolution, judgements, detection): loading them from a file
+# would let a spreadsheet forge an analyst's judgement or an alert.
+_DERIVED = frozenset({Label.RESOLVED_ENTITY, Label.JUDGEMENT, Label.ALERT})
+
+
 @dataclass(frozen=True)
 class PropPlan:
     name: str
@@ -162,8 +167,8 @@ class _Compiler:
             raise self.fail(
                 where, f"unknown label {name!r}{_suggest(name, [x.value for x in Label])}"
             ) from None
-        if label is Label.RESOLVED_ENTITY:
-            raise self.fail(where, "ResolvedEntity nodes are made by entity resolution, not loaded")
+        if label in _DERIVED:
+            raise self.fail(where, f"{label} nodes are made by iffgraph itself, not loaded")
         return label
 
     def node_key(

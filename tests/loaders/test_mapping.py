@@ -310,6 +310,18 @@ relationships:
             id="unknown-label",
         ),
         pytest.param(
+            "nodes:\n  - {id: a, label: Judgement, key: {columns: [id]}}\n",
+            "nodes[0].label",
+            "Judgement nodes are made by iffgraph itself, not loaded",
+            id="forged-judgement",
+        ),
+        pytest.param(
+            "nodes:\n  - {id: a, label: Alert, key: {columns: [id]}}\n",
+            "nodes[0].label",
+            "Alert nodes are made by iffgraph itself, not loaded",
+            id="forged-alert",
+        ),
+        pytest.param(
             ACCOUNTS + "  - {id: c, label: Country, key: {kind: country, code: cc}}\n"
             "relationships:\n"
             "  - {type: PAID, from: c, to: b, properties: {date: date, amount: amount}}\n",
