@@ -26,6 +26,8 @@ from graph_models.merge import Observed
 from graph_models.records import Agency, Provenance, Scalar
 from graph_models.schema import SCHEMA, Label, RelType
 from graph_models.store.base import GraphStore
+from loaders import keys
+from loaders.reference_data import hs_nomenclature
 from loaders.report import LoadReport, QuarantineEntry, QuarantineWriter
 from loaders.writer import BatchWriter
 
@@ -105,6 +107,18 @@ class GraphBuilder:
         if label in REFERENCE_LABELS:
             self.references.append(key)
         return key
+
+    def classify(self, record: str, hs_code: str) -> str:
+        """Link a record to its HS 6 ``Commodity`` (described from the nomenclature)."""
+        hs6 = hs_code[:6]
+        commodity = self.node(
+            Label.COMMODITY,
+            keys.commodity_key(hs6),
+            hs_code=hs6,
+            description=hs_nomenclature().get(hs6),
+        )
+        self.rel(RelType.CLASSIFIED_AS, record, commodity)
+        return commodity
 
     def rel(
         self, rel_type: RelType, start: str, end: str, key: str = "", **props: Scalar | None

@@ -27,7 +27,7 @@ from loaders.fields import (
     ReqHSCode,
     Text,
 )
-from loaders.reference_data import country_name, hs_nomenclature
+from loaders.reference_data import country_name
 from loaders.tabular import TabularFormat
 
 Flow = Literal["import", "export", "re-export", "transit"]
@@ -134,14 +134,7 @@ class CustomsDeclarations(TabularFormat):
             transport_mode=row.transport_mode,
             payment_terms=row.payment_terms,
         )
-        hs6 = row.hs_code[:6]
-        commodity = graph.node(
-            Label.COMMODITY,
-            keys.commodity_key(hs6),
-            hs_code=hs6,
-            description=hs_nomenclature().get(hs6),
-        )
-        graph.rel(RelType.CLASSIFIED_AS, decl, commodity)
+        graph.classify(decl, row.hs_code)
         # Origin, dispatch and destination stay properties of the declaration (indexed for
         # filtering) rather than three edges per row into country hubs: no query walks them,
         # and at a million declarations they were a fifth of all writes.

@@ -15,11 +15,11 @@ import pycountry
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from graph_models.records import Agency
-from graph_models.schema import Label, RelType
+from graph_models.schema import Label
 from loaders import keys
 from loaders.base import GraphBuilder
 from loaders.fields import Amount, OptStr, ReqAmount, ReqHSCode
-from loaders.reference_data import countries, hs_nomenclature
+from loaders.reference_data import countries
 from loaders.tabular import TabularFormat
 from loaders.tax import parse_period
 
@@ -104,11 +104,4 @@ class TradeStatistics(TabularFormat):
             quantity=row.quantity,
             unit=row.quantity_unit,
         )
-        hs6 = row.hs_code[:6]
-        commodity = graph.node(
-            Label.COMMODITY,
-            keys.commodity_key(hs6),
-            hs_code=hs6,
-            description=hs_nomenclature().get(hs6),
-        )
-        graph.rel(RelType.CLASSIFIED_AS, stat, commodity)
+        graph.classify(stat, row.hs_code)
