@@ -71,10 +71,6 @@ def fresh_flat(properties: dict[str, Any], obs: Observed) -> dict[str, Any]:
     return out
 
 
-def fresh(properties: dict[str, Any], provenance: Provenance) -> dict[str, Any]:
-    return fresh_flat(properties, Observed.of(provenance))
-
-
 def absorb(flat: dict[str, Any], properties: dict[str, Any], obs: Observed) -> None:
     """Merge one more observation into ``flat`` in place (the writer's hot path)."""
     flat.update(properties)
@@ -146,14 +142,6 @@ def coalesce_relationships(rows: Iterable[RelWrite]) -> list[RelMap]:
         else:
             absorb(entry[4], row.properties, obs)
     return list(merged.values())
-
-
-def merge_observation(
-    stored: dict[str, Any] | None, properties: dict[str, Any], provenance: Provenance
-) -> dict[str, Any]:
-    """The flat map after one more observation of an element (None: not stored yet)."""
-    new = fresh(properties, provenance)
-    return new if stored is None else merge_flat(stored, new)
 
 
 def split_stored(flat: dict[str, Any]) -> tuple[dict[str, Any], StoredProvenance]:

@@ -63,9 +63,13 @@ class StoredProvenance(BaseModel):
     last_seen: str | None = None
 
 
-def _clean(props: dict[str, Any]) -> dict[str, Any]:
-    # None means "not known in this record": it never erases what another record said.
-    return {k: v for k, v in props.items() if v is not None}
+def _without_nulls(cls: type, data: Any) -> Any:
+    """Drop null properties before validation: None means "not known in this record", and it
+    never erases what another record said."""
+    if isinstance(data, dict) and isinstance(data.get("properties"), dict):
+        props = {k: v for k, v in data["properties"].items() if v is not None}
+        data = {**data, "properties": props}
+    return data
 
 
 class NodeWrite(BaseModel):
@@ -78,12 +82,7 @@ class NodeWrite(BaseModel):
     properties: dict[str, Scalar]
     provenance: Provenance
 
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("properties"), dict):
-            data = {**data, "properties": _clean(data["properties"])}
-        return data
+    _drop_nulls = model_validator(mode="before")(_without_nulls)
 
     @model_validator(mode="after")
     def _fits_schema(self) -> NodeWrite:
@@ -105,12 +104,7 @@ class RelWrite(BaseModel):
     properties: dict[str, Scalar] = Field(default_factory=dict)
     provenance: Provenance
 
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("properties"), dict):
-            data = {**data, "properties": _clean(data["properties"])}
-        return data
+    _drop_nulls = model_validator(mode="before")(_without_nulls)
 
     @model_validator(mode="after")
     def _fits_schema(self) -> RelWrite:
