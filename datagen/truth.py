@@ -29,7 +29,7 @@ import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,19 +48,7 @@ Typology = Literal[
     "cash_smuggling",
     "funnel_account",
 ]
-TYPOLOGIES: tuple[Typology, ...] = (
-    "circular_trade",
-    "vat_carousel",
-    "round_tripping",
-    "shell_network",
-    "under_invoicing",
-    "over_invoicing",
-    "mirror_discrepancy",
-    "customs_tax_discrepancy",
-    "structuring",
-    "cash_smuggling",
-    "funnel_account",
-)
+TYPOLOGIES: tuple[Typology, ...] = get_args(Typology)
 
 # Customs parties are keyed on every declaration row from a small set of spellings per
 # company, so their keys are cached; other parties are keyed a few times each.

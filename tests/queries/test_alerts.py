@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datagen.truth import TYPOLOGIES
 from graph_models.schema import Label, RelType
 from graph_models.store.base import GraphStore
 from queries.alerts import (
@@ -62,3 +63,8 @@ def test_saved_alerts_round_trip_and_rerun_does_not_duplicate(store: GraphStore)
     assert sorted(r.end for r in flagged) == [A, B, C]
     # The alert rests on customs and FIU records, so it lives in both compartments.
     assert store.require_node(got.id).provenance.compartments == ["customs", "fiu"]
+
+
+def test_generator_truth_and_alerts_speak_the_same_typologies() -> None:
+    # evaluation matches alerts to planted schemes by typology name: a drift would score 0.
+    assert set(TYPOLOGIES) == {t.value for t in Typology}
