@@ -1,4 +1,5 @@
-"""The FastAPI application factory; the lifespan owns the one store (and driver) per process."""
+"""The FastAPI application factory; the lifespan owns the one store (and driver) per process,
+and the service records (users, audit, cases, triage, jobs)."""
 
 from __future__ import annotations
 
@@ -7,33 +8,78 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.routers import health
+from app import observability, problems
+from app.routers import (
+    alerts,
+    audit,
+    auth,
+    cases,
+    entities,
+    exports,
+    health,
+    jobs,
+    metrics,
+    resolution,
+    users,
+)
+from app.services import open_services, signing_key
 from app.settings import Settings, get_settings
 from app.stores import open_store
 from graph_models.store.base import GraphStore
+
+DESCRIPTION = """
+One entity graph of customs declarations, FIU reports, cash declarations and tax / registry
+records, with link analysis for investigators.
+
+**Authentication**: `POST /api/v1/auth/token` (OAuth2 password flow) gives a bearer token.
+**Compartments**: you read your agency's records and the open registry / external data; FIU
+and tax material outside your clearance is answered with *hit / no-hit* markers (`withheld`)
+that say who holds it, never what it says. **Purpose**: reads of entity data need
+`?purpose=<reason>` or `?case_id=<case you are a member of>`, and every such read is audited.
+Errors are RFC 9457 problem details.
+"""
 
 
 def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:
     """Build the app. The lifespan opens (and closes) the configured store, unless the caller
     hands in a store it owns itself (tests share one Neo4j driver across apps)."""
     settings = settings or get_settings()
+    signing_key(settings)  # refuse to build an app that could not sign tokens
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         app.state.store = open_store(settings) if store is None else store
         app.state.settings = settings
+        app.state.services = open_services(settings, app.state.store)
         try:
             yield
         finally:
+            app.state.services.close()
             if owned:
                 app.state.store.close()
 
     app = FastAPI(
         title="iffgraph",
         summary="Customs, FIU and tax records in one entity graph, with link analysis.",
+        description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.include_router(health.router)
+    problems.install(app)
+    app.state.metrics = observability.install(app)
+    for module in (
+        health,
+        metrics,
+        auth,
+        entities,
+        alerts,
+        jobs,
+        resolution,
+        cases,
+        exports,
+        users,
+        audit,
+    ):
+        app.include_router(module.router)
     return app

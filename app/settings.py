@@ -25,11 +25,30 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=5_000, ge=1, le=100_000)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65_535)
+    service_db: Path = Field(
+        default=Path(".iffgraph/service.sqlite"),
+        description="users, audit log, cases, alert triage and jobs (any graph store)",
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="token signing key, at least 32 characters; required"
+    )
+    token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    dev_mode: bool = Field(
+        default=False,
+        description="development only: a random signing key and demo users printed on start",
+    )
+    attachments_dir: Path = Path(".iffgraph/attachments")
+    exports_dir: Path = Path(".iffgraph/exports")
+    jobs_workers: int = Field(default=1, ge=1, le=8)
 
     @model_validator(mode="after")
     def _no_default_secrets_outside_development(self) -> Settings:
         if self.store == "neo4j" and self.neo4j_password is None:
             raise ValueError("IFFGRAPH_NEO4J_PASSWORD must be set when IFFGRAPH_STORE=neo4j")
+        if self.dev_mode and self.environment == "production":
+            raise ValueError("IFFGRAPH_DEV_MODE cannot be on in production")
+        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("IFFGRAPH_JWT_SECRET must be at least 32 characters")
         return self
 
 

@@ -10,8 +10,10 @@ from graph_models.store.base import GraphStore
 from graph_models.store.neo4j_store import Neo4jStore
 
 
-def test_health_reports_the_store_and_its_reachability(store: GraphStore) -> None:
-    with TestClient(create_app(Settings(), store=store)) as client:
+def test_health_reports_the_store_and_its_reachability(
+    store: GraphStore, settings: Settings
+) -> None:
+    with TestClient(create_app(settings, store=store)) as client:
         resp = client.get("/health")
     assert resp.status_code == 200
     body = resp.json()
@@ -20,10 +22,10 @@ def test_health_reports_the_store_and_its_reachability(store: GraphStore) -> Non
     assert body["reachable"] is True
 
 
-def test_health_is_503_when_neo4j_does_not_answer() -> None:
+def test_health_is_503_when_neo4j_does_not_answer(settings: Settings) -> None:
     # Nothing listens on port 1: the driver cannot connect, as when the server is down.
     store = Neo4jStore.connect("bolt://127.0.0.1:1", "neo4j", "x")
-    with TestClient(create_app(Settings(), store=store)) as client:
+    with TestClient(create_app(settings, store=store)) as client:
         resp = client.get("/health")
     store.close()
     assert resp.status_code == 503
@@ -31,7 +33,9 @@ def test_health_is_503_when_neo4j_does_not_answer() -> None:
     assert resp.json()["store"] == "neo4j"
 
 
-def test_lifespan_opens_the_configured_embedded_store(tmp_path: Path) -> None:
-    settings = Settings(store="embedded", embedded_path=tmp_path / "x.sqlite")
-    with TestClient(create_app(settings)) as client:
+def test_lifespan_opens_the_configured_embedded_store(tmp_path: Path, settings: Settings) -> None:
+    configured = settings.model_copy(
+        update={"store": "embedded", "embedded_path": tmp_path / "x.sqlite"}
+    )
+    with TestClient(create_app(configured)) as client:
         assert client.get("/health").json()["detail"].endswith("x.sqlite")

@@ -1,0 +1,257 @@
+"""The audit log: append-only and hash-chained, so an edited or deleted record is detected.
+
+Each record stores the SHA-256 of the previous record's hash followed by its own canonical JSON
+(``hash = sha256(prev_hash || canonical(record))``); the first record chains from 64 zeros.
+Changing any field of a record breaks its hash; deleting a record breaks the next record's
+``prev_hash``; deleting the newest records is caught by the head kept in a separate table,
+which the append updates in the same transaction. ``iffgraph audit verify`` walks the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.servicedb import ServiceDB
+
+GENESIS = "0" * 64
+
+DDL = """
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    username TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    action TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    purpose TEXT,
+    case_id TEXT,
+    entities TEXT NOT NULL,
+    request_id TEXT,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_entity (
+    key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (key, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS audit_by_user ON audit_log (username, seq);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit_log (at);
+CREATE TABLE IF NOT EXISTS audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+"""
+
+Action = Literal["read", "export", "change", "login", "denied", "admin"]
+
+
+class AuditEntry(BaseModel):
+    """What a request did, before it is chained."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str
+    agency: str
+    action: Action
+    endpoint: str
+    outcome: str = "ok"
+    purpose: str | None = None
+    case_id: str | None = None
+    entities: list[str] = Field(default_factory=list)
+    request_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditRecord(AuditEntry):
+    seq: int
+    at: str
+    prev_hash: str
+    hash: str
+
+
+class Verification(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ok: bool
+    records: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+# Entities are capped per record so one huge export cannot bloat the log; the count stays.
+MAX_ENTITIES = 1_000
+
+
+def _canonical(seq: int, at: str, entry: AuditEntry) -> bytes:
+    body = {"seq": seq, "at": at, **entry.model_dump()}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev: str, seq: int, at: str, entry: AuditEntry) -> str:
+    return hashlib.sha256(prev.encode() + _canonical(seq, at, entry)).hexdigest()
+
+
+class AuditLog:
+    def __init__(self, db: ServiceDB) -> None:
+        self.db = db
+        db.ensure(DDL)
+
+    def append(self, entry: AuditEntry) -> AuditRecord:
+        entities = sorted(set(entry.entities))
+        if len(entities) > MAX_ENTITIES:
+            entry = entry.model_copy(
+                update={
+                    "entities": entities[:MAX_ENTITIES],
+                    "detail": {**entry.detail, "entities_total": len(entities)},
+                }
+            )
+        else:
+            entry = entry.model_copy(update={"entities": entities})
+        at = datetime.now(UTC).isoformat(timespec="microseconds")
+        with self.db.write() as conn:
+            head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            seq, prev = (int(head["seq"]) + 1, str(head["hash"])) if head else (1, GENESIS)
+            digest = chain_hash(prev, seq, at, entry)
+            conn.execute(
+                "INSERT INTO audit_log (seq, at, username, agency, action, endpoint, outcome,"
+                " purpose, case_id, entities, request_id, detail, prev_hash, hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    at,
+                    entry.username,
+                    entry.agency,
+                    entry.action,
+                    entry.endpoint,
+                    entry.outcome,
+                    entry.purpose,
+                    entry.case_id,
+                    json.dumps(entry.entities),
+                    entry.request_id,
+                    json.dumps(entry.detail, sort_keys=True),
+                    prev,
+                    digest,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO audit_entity (key, seq) VALUES (?, ?)",
+                [(k, seq) for k in entry.entities],
+            )
+            conn.execute(
+                "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                (seq, digest),
+            )
+        return AuditRecord(seq=seq, at=at, prev_hash=prev, hash=digest, **entry.model_dump())
+
+    def query(
+        self,
+        *,
+        username: str | None = None,
+        entity: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> tuple[list[AuditRecord], int]:
+        """Records matching every filter given, oldest first, and how many match in all."""
+        where: list[str] = []
+        params: list[Any] = []
+        if username is not None:
+            where.append("l.username = ?")
+            params.append(username)
+        if entity is not None:
+            where.append("l.seq IN (SELECT seq FROM audit_entity WHERE key = ?)")
+            params.append(entity)
+        if since is not None:
+            where.append("l.at >= ?")
+            params.append(since)
+        if until is not None:
+            # A bare date means the whole day.
+            where.append("l.at <= ?")
+            params.append(until + ("T23:59:59.999999+00:00" if len(until) == 10 else ""))
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        with self.db.read() as conn:
+            total = int(
+                conn.execute(f"SELECT count(*) FROM audit_log l {clause}", params).fetchone()[0]  # noqa: S608
+            )
+            rows = conn.execute(
+                f"SELECT * FROM audit_log l {clause} ORDER BY l.seq LIMIT ? OFFSET ?",  # noqa: S608
+                [*params, limit, offset],
+            ).fetchall()
+        return [_record(r) for r in rows], total
+
+    def verify(self) -> Verification:
+        """Walk the whole chain; report the first record that does not hold."""
+        prev = GENESIS
+        expected_seq = 1
+        count = 0
+        with self.db.read() as conn:
+            for row in conn.execute("SELECT * FROM audit_log ORDER BY seq"):
+                record = _record(row)
+                count += 1
+                if record.seq != expected_seq:
+                    return Verification(
+                        ok=False,
+                        records=count,
+                        first_bad_seq=expected_seq,
+                        problem=f"record {expected_seq} is missing",
+                    )
+                if record.prev_hash != prev:
+                    return Verification(
+                        ok=False,
+                        records=count,
+                        first_bad_seq=record.seq,
+                        problem=f"record {record.seq} does not chain from the record before it",
+                    )
+                entry = AuditEntry.model_validate(
+                    record.model_dump(exclude={"seq", "at", "prev_hash", "hash"})
+                )
+                if chain_hash(prev, record.seq, record.at, entry) != record.hash:
+                    return Verification(
+                        ok=False,
+                        records=count,
+                        first_bad_seq=record.seq,
+                        problem=f"record {record.seq} was altered (hash mismatch)",
+                    )
+                prev = record.hash
+                expected_seq += 1
+            head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+        head_seq, head_hash = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
+        if head_seq != count or head_hash != prev:
+            return Verification(
+                ok=False,
+                records=count,
+                first_bad_seq=count + 1 if head_seq > count else head_seq,
+                problem=f"the log ends at record {count} but its head says {head_seq}"
+                " (records removed from the end, or the head was edited)",
+            )
+        return Verification(ok=True, records=count)
+
+
+def _record(row: Any) -> AuditRecord:
+    return AuditRecord(
+        seq=row["seq"],
+        at=row["at"],
+        username=row["username"],
+        agency=row["agency"],
+        action=row["action"],
+        endpoint=row["endpoint"],
+        outcome=row["outcome"],
+        purpose=row["purpose"],
+        case_id=row["case_id"],
+        entities=json.loads(row["entities"]),
+        request_id=row["request_id"],
+        detail=json.loads(row["detail"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )

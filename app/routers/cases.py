@@ -1,0 +1,9 @@
+"""(routes filled in by the cases work)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.problems import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/api/v1", tags=["cases"], responses=PROBLEM_RESPONSES)
