@@ -13,14 +13,19 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 import datagen
 import resolution.commands as er
 from app.api import create_app
+from app.audit import AuditEntry, AuditLog
+from app.devusers import DEV_USERS, seed_dev_users
+from app.servicedb import ServiceDB
 from app.settings import Settings, get_settings
 from app.stores import open_store
+from app.users import Role, UserAgency, UserCreate, Users
 from datagen.truth import Truth
 from graph_models.errors import IffgraphError
 from graph_models.records import GraphCounts
@@ -401,9 +406,151 @@ def demo(
         print_evaluation(evaluate_alerts(store, run.alerts, Truth.read(data / "truth.json")))
     if no_serve:
         return
-    console.rule("7. the API")
-    console.print(f"API on http://127.0.0.1:{port}/docs  (Ctrl-C to stop)")
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    console.rule("7. the API (dev mode: demo users, random signing key)")
+    served = settings.model_copy(
+        update={"dev_mode": True, "service_db": path.parent / "demo-service.sqlite"}
+    )
+    served.service_db.unlink(missing_ok=True)
+    created = seed_dev_users(Users(ServiceDB(served.service_db)), served)
+    table = Table(title="Demo users (dev mode only; passwords change every run)")
+    for col in ("user", "agency", "roles", "password"):
+        table.add_column(col)
+    for name, pw in created.items():
+        agency, roles = DEV_USERS[name]
+        table.add_row(name, agency.value, ", ".join(r.value for r in roles), pw)
+    console.print(table)
+    console.print(
+        f"API on http://127.0.0.1:{port}/docs  (Ctrl-C to stop). Try:\n"
+        f"  TOKEN=$(curl -s -d 'username=customs.analyst&password=<pw>' "
+        f"http://127.0.0.1:{port}/api/v1/auth/token | python3 -c "
+        "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
+        f'  curl -H "Authorization: Bearer $TOKEN" '
+        f"'http://127.0.0.1:{port}/api/v1/search?q=trading&purpose=demo+tour'"
+    )
+    uvicorn.run(create_app(served), host="127.0.0.1", port=port, log_level="warning")
+
+
+users_cli = typer.Typer(help="Manage the investigators who may use the API.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
+cli.add_typer(audit_cli, name="audit")
+
+
+def _service_db() -> ServiceDB:
+    return ServiceDB(get_settings().service_db)
+
+
+@users_cli.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="login name")],
+    agency: Annotated[UserAgency, typer.Option(help="the user's agency")],
+    role: Annotated[list[Role], typer.Option(help="a role (repeat for several)")],
+    clearance: Annotated[
+        list[UserAgency] | None,
+        typer.Option(help="an extra compartment the user is cleared for (repeat)"),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Add a user; the password is prompted for (or read from stdin), never an argument."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        new = UserCreate(
+            username=username,
+            password=password,
+            agency=agency,
+            roles=role,
+            clearances=clearance or [],
+        )
+    except ValidationError as e:
+        raise typer.BadParameter(e.errors()[0]["msg"]) from e
+    user = Users(_service_db()).add(new)
+    AuditLog(_service_db()).append(
+        AuditEntry(
+            username="cli",
+            agency="-",
+            action="admin",
+            endpoint="iffgraph users add",
+            detail={"user": user.username, "op": "add"},
+        )
+    )
+    console.print(f"added {user.username} ({user.agency.value}: {', '.join(user.roles)})")
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
+    user = Users(_service_db()).set_disabled(username, disabled)
+    op = "disable" if disabled else "enable"
+    AuditLog(_service_db()).append(
+        AuditEntry(
+            username="cli",
+            agency="-",
+            action="admin",
+            endpoint=f"iffgraph users {op}",
+            detail={"user": user.username, "op": op},
+        )
+    )
+    console.print(f"{user.username}: {'disabled' if user.disabled else 'enabled'}")
+
+
+@users_cli.command("disable")
+def users_disable(username: Annotated[str, typer.Argument()]) -> None:
+    """Disable a user: their live tokens stop working at once."""
+    _set_disabled(username, True)
+
+
+@users_cli.command("enable")
+def users_enable(username: Annotated[str, typer.Argument()]) -> None:
+    """Enable a disabled user again."""
+    _set_disabled(username, False)
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """The users, their agency, roles, clearances and state."""
+    table = Table(title="Users", title_justify="left")
+    for col in ("user", "agency", "roles", "clearances", "state", "created"):
+        table.add_column(col)
+    for u in Users(_service_db()).list():
+        table.add_row(
+            u.username,
+            u.agency.value,
+            ", ".join(u.roles),
+            ", ".join(u.clearances) or "-",
+            "disabled" if u.disabled else "enabled",
+            u.created_at,
+        )
+    console.print(table)
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first record that was altered or removed."""
+    result = AuditLog(_service_db()).verify()
+    if result.ok:
+        console.print(f"[green]audit log intact[/]: {result.records} records chain correctly")
+        return
+    err.print(f"[red]audit log broken[/] at record {result.first_bad_seq}: {result.problem}")
+    raise typer.Exit(1)
+
+
+@audit_cli.command("show")
+def audit_show(
+    user: Annotated[str | None, typer.Option(help="only this user")] = None,
+    entity: Annotated[str | None, typer.Option(help="only records touching this key")] = None,
+    since: Annotated[str | None, typer.Option(help="from this UTC date")] = None,
+    until: Annotated[str | None, typer.Option(help="to this UTC date")] = None,
+    limit: Annotated[int, typer.Option(help="records to print")] = 50,
+) -> None:
+    """Audit records as JSON lines, oldest first."""
+    records, _ = AuditLog(_service_db()).query(
+        username=user, entity=entity, since=since, until=until, limit=limit
+    )
+    for record in records:
+        typer.echo(record.model_dump_json())
 
 
 def main() -> None:

@@ -13,10 +13,11 @@ from app.settings import Settings
 from app.tokens import Signer
 from app.triage import Triage
 from app.users import Users
+from graph_models.errors import IffgraphError
 from graph_models.store.base import GraphStore
 
 
-class ConfigurationError(RuntimeError):
+class ConfigurationError(IffgraphError):
     """The service refuses to start with this configuration."""
 
 

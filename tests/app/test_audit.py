@@ -1,0 +1,149 @@
+"""The audit log: every entity read is recorded; the hash chain catches edits and deletions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app.audit import AuditEntry, AuditLog
+from app.cli import cli
+from app.servicedb import ServiceDB
+from app.settings import get_settings
+from tests.app.conftest import PURPOSE
+from tests.queries.test_profile import CUSTOMS
+
+Auth = Callable[[str], dict[str, str]]
+
+
+def _log(tmp_path: Path, n: int = 5) -> AuditLog:
+    log = AuditLog(ServiceDB(tmp_path / "audit.sqlite"))
+    for i in range(n):
+        log.append(
+            AuditEntry(
+                username=f"user{i % 2}",
+                agency="customs",
+                action="read",
+                endpoint="GET /x",
+                purpose="checking",
+                entities=[f"company:customs:k{i}"],
+            )
+        )
+    return log
+
+
+def test_an_intact_chain_verifies(tmp_path: Path) -> None:
+    result = _log(tmp_path).verify()
+    assert result.ok
+    assert result.records == 5
+
+
+def test_an_edited_record_is_caught(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    with sqlite3.connect(log.db.path) as conn:
+        conn.execute("UPDATE audit_log SET username = 'someone-else' WHERE seq = 3")
+    result = log.verify()
+    assert not result.ok
+    assert result.first_bad_seq == 3
+    assert "altered" in str(result.problem)
+
+
+def test_a_record_edited_with_its_hash_recomputed_is_caught_by_the_next(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    with sqlite3.connect(log.db.path) as conn:
+        conn.execute("UPDATE audit_log SET hash = ? WHERE seq = 2", ("f" * 64,))
+    result = log.verify()
+    assert not result.ok
+    assert result.first_bad_seq == 2
+
+
+def test_a_deleted_record_is_caught(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    with sqlite3.connect(log.db.path) as conn:
+        conn.execute("DELETE FROM audit_log WHERE seq = 2")
+    result = log.verify()
+    assert not result.ok
+    assert result.first_bad_seq == 2
+    assert "missing" in str(result.problem)
+
+
+def test_deleting_the_newest_records_is_caught(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    with sqlite3.connect(log.db.path) as conn:
+        conn.execute("DELETE FROM audit_log WHERE seq >= 4")
+    result = log.verify()
+    assert not result.ok
+    assert "head" in str(result.problem)
+
+
+def test_the_cli_verifies_and_fails_on_tampering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = _log(tmp_path)
+    monkeypatch.setenv("IFFGRAPH_SERVICE_DB", str(log.db.path))
+    get_settings.cache_clear()
+    try:
+        ok = CliRunner().invoke(cli, ["audit", "verify"])
+        assert ok.exit_code == 0, ok.output
+        assert "5 records" in ok.output
+        with sqlite3.connect(log.db.path) as conn:
+            conn.execute("UPDATE audit_log SET purpose = 'nothing to see' WHERE seq = 4")
+        bad = CliRunner().invoke(cli, ["audit", "verify"])
+        assert bad.exit_code == 1
+    finally:
+        get_settings.cache_clear()
+
+
+def test_queries_filter_by_user_entity_and_period(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    mine, total = log.query(username="user1")
+    assert total == 2
+    assert {r.username for r in mine} == {"user1"}
+    about, _ = log.query(entity="company:customs:k3")
+    assert [r.seq for r in about] == [4]
+    assert log.query(since="2999-01-01")[1] == 0
+    assert log.query(until="2000-01-01")[1] == 0
+
+
+def test_every_entity_read_is_audited_with_purpose_and_entities(
+    api: TestClient, auth: Auth
+) -> None:
+    resp = api.get(f"/api/v1/entities/{CUSTOMS}", params=PURPOSE, headers=auth("fiu-analyst"))
+    assert resp.status_code == 200
+    entity = resp.json()["key"]
+    records = api.get(
+        "/api/v1/audit", params={"entity": entity}, headers=auth("customs-supervisor")
+    ).json()["items"]
+    reads = [r for r in records if r["username"] == "fiu-analyst"]
+    assert len(reads) == 1
+    assert reads[0]["purpose"] == PURPOSE["purpose"]
+    assert reads[0]["action"] == "read"
+    assert CUSTOMS in reads[0]["entities"]
+    assert reads[0]["request_id"] == resp.headers["x-request-id"]
+
+
+def test_only_supervisors_and_admins_read_the_log(api: TestClient, auth: Auth) -> None:
+    assert api.get("/api/v1/audit", headers=auth("fiu-analyst")).status_code == 403
+    assert api.get("/api/v1/audit", headers=auth("admin")).status_code == 200
+    verified = api.get("/api/v1/audit/verify", headers=auth("customs-supervisor")).json()
+    assert verified["ok"] is True
+    # The refused attempt is itself on record.
+    denied = api.get(
+        "/api/v1/audit", params={"username": "fiu-analyst"}, headers=auth("admin")
+    ).json()["items"]
+    assert any(r["action"] == "denied" for r in denied)
+
+
+def test_concurrent_appends_keep_one_chain(tmp_path: Path) -> None:
+    log = AuditLog(ServiceDB(tmp_path / "c.sqlite"))
+    entry = AuditEntry(username="u", agency="fiu", action="read", endpoint="GET /y")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: log.append(entry), range(200)))
+    result = log.verify()
+    assert result.ok
+    assert result.records == 200
