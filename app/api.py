@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from app import observability, problems
+from app.deps import purpose_dependency
+from app.problems import PURPOSE_REQUIRED
 from app.routers import (
     alerts,
     audit,
@@ -81,5 +85,18 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         users,
         audit,
     ):
+        _document_purpose(module.router)
         app.include_router(module.router)
     return app
+
+
+def _document_purpose(router: APIRouter) -> None:
+    """Declare the 428 of every route that needs a stated purpose, wherever it was written,
+    so the OpenAPI schema cannot forget one (schemathesis checks it does not)."""
+
+    def needs_purpose(dependant: Dependant) -> bool:
+        return any(d.call is purpose_dependency or needs_purpose(d) for d in dependant.dependencies)
+
+    for route in router.routes:
+        if isinstance(route, APIRoute) and needs_purpose(route.dependant):
+            route.responses.setdefault(428, PURPOSE_REQUIRED)

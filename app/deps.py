@@ -132,6 +132,7 @@ def _purpose(
     return Purpose(reason=purpose.strip())
 
 
+purpose_dependency = _purpose  # app.api documents the 428 of every route that depends on it
 PurposeDep = Annotated[Purpose, Depends(_purpose)]
 
 

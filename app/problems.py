@@ -65,6 +65,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": _TITLES[code]}
     for code in (401, 403, 404, 422)
 }
+# Routes that take a PurposeDep also answer 428 when no purpose is stated (added to each such
+# route by app.api, which finds them through their dependency tree).
+PURPOSE_REQUIRED: dict[str, Any] = {
+    "model": Problem,
+    "content": {PROBLEM_JSON: {}},
+    "description": "Precondition Required: state a purpose or a case",
+}
 
 
 def problem(

@@ -28,6 +28,12 @@ USERS: dict[str, tuple[UserAgency, list[Role], list[UserAgency]]] = {
     "fiu-liaison": (UserAgency.FIU, [Role.LIAISON], []),
     "customs-supervisor": (UserAgency.CUSTOMS, [Role.SUPERVISOR], []),
     "admin": (UserAgency.CUSTOMS, [Role.ADMIN], []),
+    # Every role and compartment: lets the conformance run reach past the access checks.
+    "all-access": (
+        UserAgency.FIU,
+        [Role.ANALYST, Role.LIAISON, Role.SUPERVISOR, Role.ADMIN],
+        [UserAgency.CUSTOMS, UserAgency.TAX],
+    ),
 }
 PURPOSE = {"purpose": "test investigation"}
 

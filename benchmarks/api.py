@@ -1,0 +1,267 @@
+"""The API under load: 20 concurrent clients for 60 s on search / profile / neighbourhood.
+
+Scale-10 data on each store, a real uvicorn server in a child process, real HTTP clients
+(httpx, asyncio). Every request is authenticated, needs a purpose and is audited, as in
+production. Prints p50 / p95 / p99 latency per endpoint and requests per second
+(targets: p95 < 100 ms, zero errors).
+
+    .venv/bin/python -m benchmarks.api [--store embedded|neo4j|both] [--clients 20]
+                                       [--seconds 60] [--scale 10] [--workers 1]
+
+The scale-10 delivery and its embedded store are cached under .iffgraph/bench-data (see
+benchmarks/detect.py); the Neo4j copy is loaded once into the benchmark Neo4j and reused
+while its counts match the embedded store's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from app.servicedb import ServiceDB
+from app.users import Role, UserAgency, UserCreate, Users
+from benchmarks.common import ROOT, neo4j_password, neo4j_uri
+from benchmarks.detect import loaded_store
+from graph_models.schema import Label
+from graph_models.store.base import GraphStore
+from graph_models.store.embedded import EmbeddedStore
+from graph_models.store.neo4j_store import Neo4jStore
+from loaders.base import LoadOptions
+from loaders.catalog import load_dir
+
+ENDPOINTS = ("search", "profile", "neighbourhood")
+USER = "bench.analyst"
+PASSWORD = secrets.token_urlsafe(16)
+
+
+def neo4j_store(scale: float, embedded: EmbeddedStore, directory: Path) -> tuple[Neo4jStore, str]:
+    uri = neo4j_uri()
+    store = Neo4jStore.connect(uri, "neo4j", neo4j_password())
+    store.init_schema()
+    if store.counts().nodes != embedded.counts().nodes:
+        print(f"  loading scale {scale:g} into Neo4j (once; kept for later runs) ...")
+        store.clear()
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            load_dir(
+                directory,
+                store,
+                LoadOptions(quiet=True, quarantine_dir=Path(tmp), reports_dir=None),
+            )
+        print(f"  loaded in {time.perf_counter() - t0:.0f} s")
+    return store, uri
+
+
+def samples(store: GraphStore, n: int = 400) -> tuple[list[str], list[str]]:
+    """Party keys spread over the store, and search terms from their names."""
+    keys: list[str] = []
+    names: list[str] = []
+    for label in (Label.COMPANY, Label.PERSON):
+        for node in itertools.islice(store.iter_nodes([label]), 0, 40 * n, 40):
+            keys.append(node.key)
+            name = node.properties.get("name")
+            if isinstance(name, str) and len(name) >= 3:
+                names.append(name)
+    rng = random.Random(7)
+    rng.shuffle(keys)
+    rng.shuffle(names)
+    return keys[:n], names[:n]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.asgi:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"the API server exited with {proc.returncode}")
+        time.sleep(0.2)  # start-up wait, not a measurement
+    proc.kill()
+    raise SystemExit("the API server did not answer /health within 60 s")
+
+
+async def client_loop(
+    client: httpx.AsyncClient,
+    token: str,
+    keys: list[str],
+    names: list[str],
+    until: float,
+    seed: int,
+    lat: dict[str, list[float]],
+    errors: dict[str, int],
+) -> None:
+    rng = random.Random(seed)
+    headers = {"Authorization": f"Bearer {token}"}
+    purpose = {"purpose": "benchmark screening"}
+    while time.monotonic() < until:
+        endpoint = rng.choice(ENDPOINTS)
+        if endpoint == "search":
+            url, params = "/api/v1/search", {"q": rng.choice(names), **purpose}
+        elif endpoint == "profile":
+            url, params = f"/api/v1/entities/{rng.choice(keys)}", purpose
+        else:
+            url, params = f"/api/v1/entities/{rng.choice(keys)}/neighbourhood", purpose
+        t0 = time.perf_counter()
+        try:
+            resp = await client.get(url, params=params, headers=headers)
+            ok = resp.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        elapsed = time.perf_counter() - t0
+        if ok:
+            lat[endpoint].append(elapsed)
+        else:
+            errors[endpoint] += 1
+
+
+async def run_clients(
+    port: int, token: str, keys: list[str], names: list[str], clients: int, seconds: float
+) -> tuple[dict[str, list[float]], dict[str, int], float]:
+    lat: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
+    errors = dict.fromkeys(ENDPOINTS, 0)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
+    ) as client:
+        # Warm-up: the first search builds the name index; not measured.
+        await client.get(
+            "/api/v1/search",
+            params={"q": names[0], "purpose": "benchmark warm-up"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        t0 = time.monotonic()
+        until = t0 + seconds
+        await asyncio.gather(
+            *(
+                client_loop(client, token, keys, names, until, i, lat, errors)
+                for i in range(clients)
+            )
+        )
+        wall = time.monotonic() - t0
+    return lat, errors, wall
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def bench(kind: str, args: argparse.Namespace) -> None:
+    embedded, directory = loaded_store(args.scale)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "IFFGRAPH_ENVIRONMENT": "test",
+            "IFFGRAPH_JWT_SECRET": secrets.token_urlsafe(48),
+            "IFFGRAPH_SERVICE_DB": str(Path(tmp) / "service.sqlite"),
+        }
+        if kind == "neo4j":
+            store, uri = neo4j_store(args.scale, embedded, directory)
+            env |= {
+                "IFFGRAPH_STORE": "neo4j",
+                "IFFGRAPH_NEO4J_URI": uri,
+                "IFFGRAPH_NEO4J_PASSWORD": neo4j_password(),
+            }
+            keys, names = samples(store)
+            store.close()
+        else:
+            env |= {"IFFGRAPH_STORE": "embedded", "IFFGRAPH_EMBEDDED_PATH": str(embedded.path)}
+            keys, names = samples(embedded)
+        embedded.close()
+        # The benchmark user reads customs, FIU and tax: the widest (most work) scope.
+        Users(ServiceDB(Path(env["IFFGRAPH_SERVICE_DB"]))).add(
+            UserCreate(
+                username=USER,
+                password=PASSWORD,
+                agency=UserAgency.CUSTOMS,
+                roles=[Role.ANALYST],
+                clearances=[UserAgency.FIU, UserAgency.TAX],
+            )
+        )
+        port = free_port()
+        server = start_server(env, port, args.workers)
+        try:
+            token = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/auth/token",
+                data={"username": USER, "password": PASSWORD},
+            ).json()["access_token"]
+            lat, errors, wall = asyncio.run(
+                run_clients(port, token, keys, names, args.clients, args.seconds)
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    total = sum(len(v) for v in lat.values())
+    every = [x for v in lat.values() for x in v]
+    print(
+        f"{kind}: {args.clients} clients x {wall:.0f} s, {total:,} requests,"
+        f" {total / wall:,.0f} req/s, errors {sum(errors.values())}"
+    )
+    for endpoint in ENDPOINTS:
+        values = lat[endpoint]
+        print(
+            f"  {endpoint:<14} n={len(values):>6}  p50 {pct(values, 0.5):6.1f} ms"
+            f"  p95 {pct(values, 0.95):6.1f} ms  p99 {pct(values, 0.99):6.1f} ms"
+            f"  errors {errors[endpoint]}"
+        )
+    mean = statistics.fmean(every) * 1000 if every else float("nan")
+    print(
+        f"  all            p50 {pct(every, 0.5):6.1f} ms  p95 {pct(every, 0.95):6.1f} ms"
+        f"  p99 {pct(every, 0.99):6.1f} ms  mean {mean:.1f} ms  (target p95 < 100 ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", choices=["embedded", "neo4j", "both"], default="both")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--scale", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    for kind in ("embedded", "neo4j") if args.store == "both" else (args.store,):
+        bench(kind, args)
+
+
+if __name__ == "__main__":
+    main()
