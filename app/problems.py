@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph_models.errors import IffgraphError, NotFoundError, SchemaError, StoreUnavailableError
@@ -118,6 +118,12 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, ValueError):
             return problem(request, 422, str(exc))
         return problem(request, 400, str(exc))
+
+    @app.exception_handler(ValidationError)
+    async def _model(request: Request, exc: ValidationError) -> JSONResponse:
+        # A value that passed the request schema but not a model deeper in (a safety net:
+        # routes should validate their inputs up front).
+        return problem(request, 422, f"invalid value: {exc.errors()[0].get('msg', '')}")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

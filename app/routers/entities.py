@@ -8,6 +8,7 @@ sub-resources are declared before the bare profile route so they match first.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -34,13 +35,17 @@ from queries.timeline import timeline as timeline_query
 
 router = APIRouter(prefix="/api/v1", tags=["investigation"], responses=PROBLEM_RESPONSES)
 
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
-DateFrom = Annotated[str | None, Query(pattern=_DATE, examples=["2024-01-01"])]
-DateTo = Annotated[str | None, Query(pattern=_DATE, examples=["2024-12-31"])]
+# Real dates, not a pattern: "2024-13-45" is refused as a 422 here, not deep in a query.
+DateFrom = Annotated[date | None, Query(examples=["2024-01-01"])]
+DateTo = Annotated[date | None, Query(examples=["2024-12-31"])]
 Agencies = Annotated[
     list[str] | None, Query(description="only these agencies' records (never widens scope)")
 ]
 RelTypes = Annotated[list[RelType] | None, Query(description="only these relationship types")]
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 @router.get("/search", response_model=SearchResult)
@@ -87,8 +92,8 @@ def neighbourhood(
             hops=hops,
             rel_types=rel_types,
             agencies=agencies,
-            date_from=date_from,
-            date_to=date_to,
+            date_from=_iso(date_from),
+            date_to=_iso(date_to),
             limit=limit,
         )
     except Exception:
@@ -110,7 +115,9 @@ def timeline(
 ) -> Timeline:
     """The dated events of an entity: declarations, transactions, reports, filings, roles."""
     try:
-        result = timeline_query(store, key, scope=scope, date_from=date_from, date_to=date_to)
+        result = timeline_query(
+            store, key, scope=scope, date_from=_iso(date_from), date_to=_iso(date_to)
+        )
     except Exception:
         audit.log("read", entities=[key], purpose=purpose, outcome="error")
         raise
@@ -182,8 +189,8 @@ def paths(
             max_hops=max_hops,
             rel_types=rel_types,
             agencies=agencies,
-            date_from=date_from,
-            date_to=date_to,
+            date_from=_iso(date_from),
+            date_to=_iso(date_to),
         )
     except Exception:
         audit.log("read", entities=[source, target], purpose=purpose, outcome="error")
