@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from app import users as users_module
 from app.api import create_app
 from app.settings import Settings
 from app.users import Role, UserAgency, UserCreate
@@ -51,6 +53,13 @@ def api_settings(tmp_path: Path) -> Settings:
         exports_dir=tmp_path / "exports",
         embedded_path=tmp_path / "unused.sqlite",
     )
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # argon2id at production cost (64 MiB, 3 passes) for seven users per test would dominate
+    # the suite; hashing behaviour is the same at the minimum cost.
+    monkeypatch.setattr(users_module, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 @pytest.fixture
