@@ -22,7 +22,6 @@ the transition, so two analysts acting at once cannot both move an alert out of 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -184,17 +183,12 @@ class Triage:
         self.db = db
         db.ensure(DDL)
 
-    def current(self, alert_ids: Collection[str] | None = None) -> dict[str, Current]:
-        """Status and assignee of the alerts that have a row (all, or those in ``alert_ids``);
-        the others are new and unassigned. One scan: the table holds one row per alert."""
+    def current(self) -> dict[str, Current]:
+        """Status and assignee of every alert that has a row (the others are new and
+        unassigned): one scan of a table that holds one row per alert."""
         with self.db.read() as conn:
             rows = conn.execute("SELECT alert_id, status, assignee FROM alert_triage").fetchall()
-        wanted = None if alert_ids is None else set(alert_ids)
-        return {
-            r["alert_id"]: Current(TriageStatus(r["status"]), r["assignee"])
-            for r in rows
-            if wanted is None or r["alert_id"] in wanted
-        }
+        return {r["alert_id"]: Current(TriageStatus(r["status"]), r["assignee"]) for r in rows}
 
     def state(self, alert_id: str) -> TriageState:
         with self.db.read() as conn:

@@ -8,6 +8,7 @@ so re-running detection, which rewrites the Alert nodes, never loses it.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -51,8 +52,6 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=PROBLEM_RESPONSE
 # An admin manages users and does not triage intelligence (separation of duties).
 TRIAGERS = (Role.ANALYST, Role.LIAISON, Role.SUPERVISOR)
 TriagerDep = Annotated[Principal, Depends(require(*TRIAGERS))]
-
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class AlertSummary(BaseModel):
@@ -158,11 +157,14 @@ def list_alerts(
             description="alerts naming this key, its resolved entity or any of its records",
         ),
     ] = None,
-    detected_from: Annotated[str | None, Query(pattern=_DATE, examples=["2024-01-01"])] = None,
-    detected_to: Annotated[str | None, Query(pattern=_DATE, examples=["2024-12-31"])] = None,
+    detected_from: Annotated[date | None, Query(examples=["2024-01-01"])] = None,
+    detected_to: Annotated[date | None, Query(examples=["2024-12-31"])] = None,
 ) -> AlertPage:
     """Visible alerts, highest score first (then by id), filtered; hidden ones as markers."""
     near = _around(store, entity) if entity is not None else None
+    # Dates are ISO strings in the graph, so they compare as text.
+    since = detected_from.isoformat() if detected_from is not None else None
+    until = detected_to.isoformat() if detected_to is not None else None
     triage = services.triage.current()
     tally = Tally(scope)
     chosen: list[AlertSummary] = []
@@ -186,8 +188,8 @@ def list_alerts(
             or (assignee is not None and item.assignee != assignee)
             or (min_score is not None and item.score < min_score)
             # An alert without a date cannot be placed in a period: a date filter drops it.
-            or (detected_from is not None and (not day or day < detected_from))
-            or (detected_to is not None and (not day or day > detected_to))
+            or (since is not None and (not day or day < since))
+            or (until is not None and (not day or day > until))
         ):
             continue
         chosen.append(item)

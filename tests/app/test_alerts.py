@@ -155,9 +155,10 @@ def test_list_filters(api: TestClient, auth: Auth, more: GraphStore) -> None:
     assert set(ids(on_acme)) == {UNDER.id, CASH}
     assert markers(on_acme) == {("fiu", "alerts"): 1, ("tax", "alerts"): 1}
     assert markers(listing(api, analyst, entity=DECLARATION)) == {}
-    bad = api.get(ALERTS, params={**PURPOSE, "typology": "nonsense"}, headers=analyst)
-    assert bad.status_code == 422
-    assert bad.headers["content-type"] == "application/problem+json"
+    for bad in ({"typology": "nonsense"}, {"detected_from": "2024-13-45"}, {"min_score": -1}):
+        resp = api.get(ALERTS, params={**PURPOSE, **bad}, headers=analyst)
+        assert resp.status_code == 422
+        assert resp.headers["content-type"] == "application/problem+json"
 
 
 def test_a_customs_analyst_gets_markers_never_the_fiu_alert(
