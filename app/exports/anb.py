@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from app.exports.labels import Names, records, rel_identity, sources
+from app.exports.labels import Names, records, sources
 from app.exports.model import ExportMaterial, Files
 from app.exports.sheets import Cell, Table, to_csv
 from app.exports.text import joined
 from graph_models.records import Scalar
 from graph_models.schema import Label
+from queries.access import rel_id
 from queries.models import NodeView
 
 ENTITY_TYPES: dict[Label, str] = {
@@ -118,7 +119,7 @@ def write_anb(material: ExportMaterial) -> Files:
                 rel.start,
                 rel.end,
                 rel.type.value,
-                rel_identity(rel),
+                rel_id(rel),
                 f"{rel.type.value} ({role})" if role else rel.type.value,
                 "Forward",  # an arrow from the first entity to the second
                 _first(props, _DATES),

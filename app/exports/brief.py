@@ -16,10 +16,11 @@ from functools import cache
 
 from jinja2 import Environment, StrictUndefined, Template
 
-from app.exports.labels import Names, rel_identity
+from app.exports.labels import Names
 from app.exports.model import ExportMaterial, Files
 from app.exports.picture import network, strip
 from app.exports.template import BRIEF
+from queries.access import rel_id
 
 
 @cache
@@ -35,7 +36,7 @@ def render_brief(material: ExportMaterial) -> str:
         names=Names(material),
         net=network(material),
         strip=strip(material),
-        identity=rel_identity,
+        identity=rel_id,
         disseminated={d.key: d for d in material.disseminated},
     )
 

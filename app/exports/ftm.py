@@ -28,11 +28,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from app.exports.labels import Names, rel_identity
+from app.exports.labels import Names
 from app.exports.model import ExportMaterial, Files
 from app.exports.text import joined, xml_text
 from graph_models.records import Scalar, StoredProvenance
 from graph_models.schema import Label, RelType
+from queries.access import rel_id
 from queries.models import NodeView, RelView
 from queries.neighbourhood import period_span
 
@@ -203,7 +204,7 @@ class _Builder:
         if start not in self.out.schema:
             return  # its start is not an entity of this file (a phone, a country …)
         p = rel.properties
-        rid = ftm_id(rel_identity(rel))
+        rid = ftm_id(rel_id(rel))
         if rel.type == RelType.DIRECTOR_OF:
             self.out.make(rid, "Directorship", rel.provenance)
             self.out.add(rid, "director", start)
@@ -270,7 +271,7 @@ class _Builder:
             elif rel.type == RelType.RECEIVED:
                 sides.setdefault(rel.start, {})["beneficiary"] = rel.end
             elif rel.type == RelType.PAID:
-                txn = str(rel.properties.get("transaction") or rel.key or rel_identity(rel))
+                txn = str(rel.properties.get("transaction") or rel.key or rel_id(rel))
                 found = sides.setdefault(txn, {})
                 found.setdefault("payer", rel.start)
                 found.setdefault("beneficiary", rel.end)
@@ -313,7 +314,7 @@ class _Builder:
         needs both parties, so the flow is kept as a link between the two accounts."""
         if ftm_id(paid.start) not in self.out.schema or ftm_id(paid.end) not in self.out.schema:
             return
-        rid = self.out.make(ftm_id(rel_identity(paid)), "UnknownLink", paid.provenance)
+        rid = self.out.make(ftm_id(rel_id(paid)), "UnknownLink", paid.provenance)
         self.out.add(rid, "subject", ftm_id(paid.start))
         self.out.add(rid, "object", ftm_id(paid.end))
         self.out.add(rid, "role", "paid")

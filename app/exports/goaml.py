@@ -34,11 +34,12 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from app.exports.labels import Names, rel_identity
+from app.exports.labels import Names
 from app.exports.model import ExportMaterial, Files
 from app.exports.text import joined, xml_text
 from graph_models.records import Scalar, StoredProvenance
 from graph_models.schema import Label, RelType
+from queries.access import rel_id
 from queries.models import NodeView, RelView
 
 RENTITY_ID = "IFFGRAPH"
@@ -240,7 +241,7 @@ class _Writer:
         return [found[k] for k in sorted(found)]
 
     def _paid(self, rel: RelView, found: dict[str, _Txn]) -> None:
-        key = str(rel.properties.get("transaction") or rel.key or rel_identity(rel))
+        key = str(rel.properties.get("transaction") or rel.key or rel_id(rel))
         p = rel.properties
         if key not in found:
             amount = p.get("amount")

@@ -16,10 +16,11 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 
-from app.exports.labels import Names, rel_identity
+from app.exports.labels import Names
 from app.exports.model import ExportMaterial, Files
 from app.exports.text import joined, xml_text
 from graph_models.records import Scalar, StoredProvenance
+from queries.access import rel_id
 
 Value = str | int | float | bool
 _RESERVED = frozenset(
@@ -102,7 +103,7 @@ def projection(material: ExportMaterial) -> nx.MultiDiGraph:
         graph.add_node(xml_text(key), **node_data)
     for rel, edge_data in edge_rows:
         graph.add_edge(
-            xml_text(rel.start), xml_text(rel.end), key=xml_text(rel_identity(rel)), **edge_data
+            xml_text(rel.start), xml_text(rel.end), key=xml_text(rel_id(rel)), **edge_data
         )
     return graph
 

@@ -12,7 +12,7 @@ from app.exports.model import ExportMaterial
 from graph_models.records import StoredProvenance
 from graph_models.schema import Label, RelType
 from queries.access import display_name
-from queries.models import NodeView, RelView
+from queries.models import NodeView
 
 
 class Names:
@@ -44,11 +44,6 @@ class Names:
 
     def node(self, key: str) -> NodeView | None:
         return self.nodes.get(key)
-
-
-def rel_identity(rel: RelView) -> str:
-    """A relationship's identity as one string, as alert evidence and timelines write it."""
-    return f"{rel.type.value}:{rel.start}>{rel.end}#{rel.key}"
 
 
 def sources(prov: StoredProvenance) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from app.exports.labels import Names, records, rel_identity, sources
+from app.exports.labels import Names, records, sources
 from app.exports.model import ExportMaterial, Files
 from app.exports.sheets import Cell, Table, to_csv, to_xlsx
 from app.exports.text import joined
 from graph_models.records import Scalar
+from queries.access import rel_id
 
 
 def _properties(props: Mapping[str, Scalar]) -> str:
@@ -57,7 +58,7 @@ def tables(material: ExportMaterial) -> list[Table]:
         ],
         [
             [
-                rel_identity(r),
+                rel_id(r),
                 r.type.value,
                 r.start,
                 names.label(r.start),

@@ -9,9 +9,9 @@ import networkx as nx
 import pytest
 
 from app.exports.graphs import write_gexf, write_graphml
-from app.exports.labels import rel_identity
 from app.exports.model import ExportMaterial, Files
 from graph_models.schema import RelType
+from queries.access import rel_id
 from tests.exports.conftest import BELL, DE_ACCOUNT, NL_ACCOUNT, SCRIPT, SCRIPT_NAME, TXN
 
 Reader = Callable[[io.BytesIO], nx.Graph]
@@ -55,6 +55,6 @@ def test_parallel_relationships_stay_apart_and_mixed_types_become_one(
     material.relationships[-1].properties["currency"] = 978
     graph = nx.read_graphml(io.BytesIO(write_graphml(material)["graph.graphml"]))
     edges = graph.get_edge_data(DE_ACCOUNT, NL_ACCOUNT)
-    assert sorted(edges) == sorted([rel_identity(paid), rel_identity(other)])
+    assert sorted(edges) == sorted([rel_id(paid), rel_id(other)])
     assert sorted(str(d["currency"]) for d in edges.values()) == ["978", "EUR"]
     assert sorted(d["amount"] for d in edges.values()) == [7.0, 9500.0]
