@@ -59,6 +59,7 @@ _CHUNK = 1024 * 1024
 _MEDIA_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+", re.ASCII)
 
 CaseId = Annotated[str, Path(pattern=r"^case-\d{4}-\d{6}$", examples=["case-2026-000042"])]
+ItemId = Annotated[int, Path(ge=1, le=2**53)]  # SQLite row ids; beyond 2**63 would not bind
 Key = Annotated[str, Field(min_length=3, max_length=300, examples=["company:customs:tax:GB1"])]
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Title = Annotated[str, Field(min_length=3, max_length=200, examples=["Operation Lantern"])]
@@ -150,8 +151,12 @@ class DisseminatedPage(Page[DisseminatedNode]):
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _member_case(services: Services, caller: Principal, case_id: str, audit: Auditor) -> CaseRecord:
-    """The case, when the caller is a member; otherwise 404 as for a missing case."""
+def _member_case(
+    services: Services, caller: Principal, case_id: str, audit: Auditor, *, change: bool = False
+) -> CaseRecord:
+    """The case, when the caller is a member; otherwise 404 as for a missing case. With
+    ``change``, a closed case is refused (409) before any work is done (the service layer
+    checks again inside its write transaction)."""
     try:
         case = services.cases.get(case_id)
     except NotFoundError:
@@ -159,6 +164,9 @@ def _member_case(services: Services, caller: Principal, case_id: str, audit: Aud
     if case is None or not any(m.username == caller.username for m in case.members):
         audit.log("denied", case_id=case_id, outcome="not_found")
         raise NotFoundError(f"no case {case_id!r}")
+    if change and case.status == CaseStatus.CLOSED:
+        audit.log("denied", case_id=case_id, outcome="closed")
+        raise ServiceError(409, f"case {case_id} is closed: it is read-only")
     return case
 
 
@@ -234,7 +242,7 @@ def update_case(
     audit: AuditDep,
 ) -> CaseView:
     """Change the title or status (closing a case makes it read-only for good)."""
-    _member_case(services, caller, case_id, audit)
+    _member_case(services, caller, case_id, audit, change=True)
     try:
         case = services.cases.update(
             case_id, by=caller.username, title=body.title, status=body.status
@@ -250,7 +258,7 @@ def add_member(
     case_id: CaseId, body: MemberAdd, caller: CallerDep, services: ServicesDep, audit: AuditDep
 ) -> CaseMember:
     """Add a user (by the case's creator or a supervisor member). Their agency joins the case."""
-    case = _member_case(services, caller, case_id, audit)
+    case = _member_case(services, caller, case_id, audit, change=True)
     if caller.username != case.created_by and not caller.has(Role.SUPERVISOR):
         audit.log("denied", case_id=case_id, outcome="forbidden", operation="add member")
         raise ServiceError(403, "only the case's creator or a supervisor adds members")
@@ -275,7 +283,7 @@ def add_entity(
     audit: AuditDep,
 ) -> CaseEntity:
     """Add an entity you can read (a key you cannot read answers as a missing one)."""
-    _member_case(services, caller, case_id, audit)
+    _member_case(services, caller, case_id, audit, change=True)
     try:
         _readable_node(store, body.key, caller.scope)
     except NotFoundError:
@@ -299,7 +307,7 @@ def add_alert(
     audit: AuditDep,
 ) -> CaseAlert:
     """Add an alert you can see (rule 3: your scope covers every compartment it rests on)."""
-    _member_case(services, caller, case_id, audit)
+    _member_case(services, caller, case_id, audit, change=True)
     node = store.get_node(body.alert_id)
     if node is None or node.label != Label.ALERT or not caller.scope.sees_all(node.provenance):
         audit.log("change", case_id=case_id, entities=[body.alert_id], outcome="not_found")
@@ -317,7 +325,7 @@ def add_note(
     case_id: CaseId, body: NoteAdd, caller: CallerDep, services: ServicesDep, audit: AuditDep
 ) -> CaseNote:
     """Add a note; notes are the members' shared material, visible to every member."""
-    _member_case(services, caller, case_id, audit)
+    _member_case(services, caller, case_id, audit, change=True)
     try:
         note = services.cases.add_note(case_id, body.text, by=caller.username)
     except CaseError as e:
@@ -336,9 +344,7 @@ def upload_attachment(
     case_id: CaseId, file: UploadFile, caller: CallerDep, services: ServicesDep, audit: AuditDep
 ) -> Attachment:
     """Attach a file (multipart field ``file``, at most 20 MiB); its SHA-256 is recorded."""
-    case = _member_case(services, caller, case_id, audit)
-    if case.status == CaseStatus.CLOSED:
-        raise ServiceError(409, f"case {case_id} is closed: it is read-only")
+    _member_case(services, caller, case_id, audit, change=True)
     folder = services.settings.attachments_dir / case_id
     folder.mkdir(parents=True, exist_ok=True)
     # Written under a random name first and renamed to its digest: a file is stored once per
@@ -368,9 +374,7 @@ def upload_attachment(
         attachment = services.cases.add_attachment(
             case_id,
             filename=_filename(file.filename),
-            media_type=media_type
-            if _MEDIA_TYPE.fullmatch(media_type)
-            else "application/octet-stream",
+            media_type=media_type,
             size=size,
             sha256=sha256,
             by=caller.username,
@@ -388,7 +392,7 @@ def upload_attachment(
 )
 def download_attachment(
     case_id: CaseId,
-    attachment_id: int,
+    attachment_id: ItemId,
     caller: CallerDep,
     services: ServicesDep,
     audit: AuditDep,
@@ -425,7 +429,7 @@ def save_snapshot(
 ) -> SnapshotInfo:
     """Save the neighbourhoods you see around ``centres`` now: what the team saw, kept as it
     was. Only members whose scope covers yours may read it."""
-    _member_case(services, caller, case_id, audit)
+    _member_case(services, caller, case_id, audit, change=True)
     scope = caller.scope
     views = [neighbourhood(store, key, scope=scope, hops=body.hops) for key in body.centres]
     content = SnapshotContent(centres=body.centres, hops=body.hops, neighbourhoods=views)
@@ -447,7 +451,7 @@ def save_snapshot(
 @router.get("/cases/{case_id}/snapshots/{snapshot_id}", response_model=Snapshot)
 def read_snapshot(
     case_id: CaseId,
-    snapshot_id: int,
+    snapshot_id: ItemId,
     caller: CallerDep,
     services: ServicesDep,
     audit: AuditDep,
@@ -477,7 +481,7 @@ def disseminate(
 ) -> Dissemination:
     """Release a node into the case, with the legal basis: every member may then read it.
     Only its owner may: a caller whose scope covers all of the node's compartments."""
-    _member_case(services, caller, case_id, audit)
+    _member_case(services, caller, case_id, audit, change=True)
     scope = caller.scope
     try:
         node = _readable_node(store, body.key, scope)
