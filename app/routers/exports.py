@@ -53,7 +53,8 @@ _SAFE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
 }
-_KEY = re.compile(r"^\S{3,300}$")
+# Keys may hold spaces (a person keyed by name) and slashes (declaration numbers).
+_KEY = re.compile(r"^[^\x00-\x1f]{3,300}$")
 
 
 class ExportRequest(BaseModel):
@@ -184,6 +185,7 @@ def create_export(
         export_id=export_id,
         formats=[f.value for f in formats],
         alerts=[a.id for a in material.alerts] or None,
+        reason=body.purpose if body.case_id else None,  # a case purpose logs the case only
     )
     return _receipt(record, manifest)
 
@@ -197,9 +199,14 @@ def _owned(
         audit.log("export", outcome="not_found", export_id=export_id)
         raise ServiceError(404, f"no export {export_id!r}")
     directory = _directory(services, export_id)
-    if file_sha256(directory / MANIFEST) != record.manifest_sha256:
+    if _digest(directory / MANIFEST) != record.manifest_sha256:
         _tampered(record, audit, MANIFEST)
     return record, read_manifest(directory)
+
+
+def _digest(path: Path) -> str | None:
+    """The file's SHA-256, None when it is gone (which is a mismatch too)."""
+    return file_sha256(path) if path.is_file() else None
 
 
 def _tampered(record: ExportRecord, audit: Auditor, name: str) -> None:
@@ -240,7 +247,7 @@ def get_bundle(
     """Your export as one zip: ``manifest.json`` and every file it names."""
     record, manifest = _owned(export_id, caller, services, audit)
     path = _directory(services, export_id) / BUNDLE
-    if file_sha256(path) != record.bundle_sha256:
+    if _digest(path) != record.bundle_sha256:
         _tampered(record, audit, BUNDLE)
     audit.log("export", entities=manifest.subjects, purpose=_purpose(record), export_id=export_id)
     return FileResponse(
@@ -270,7 +277,7 @@ def get_file(
         audit.log("export", purpose=_purpose(record), outcome="not_found", export_id=export_id)
         raise ServiceError(404, f"export {export_id} has no file {name!r}")
     path = _directory(services, export_id) / FILES_DIR / entry.name
-    if file_sha256(path) != entry.sha256:
+    if _digest(path) != entry.sha256:
         _tampered(record, audit, entry.name)
     audit.log(
         "export",

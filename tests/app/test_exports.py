@@ -18,7 +18,7 @@ from lxml import etree
 
 from app.exports.bundle import verify_zip
 from app.settings import Settings
-from tests.queries.test_profile import ENTITY, FIU_SECRETS, REPORT
+from tests.queries.test_profile import DIRECTOR, ENTITY, FIU_SECRETS, REPORT
 
 Auth = Callable[[str], dict[str, str]]
 EXPORTS = "/api/v1/exports"
@@ -180,9 +180,11 @@ def test_a_bundle_changed_on_disk_is_refused(
     assert changed.status_code == 409
     (directory / "bundle.zip").write_bytes(b"PK" + b"\0" * 20)
     assert api.get(f"{EXPORTS}/{receipt['id']}/bundle", headers=customs).status_code == 409
+    (directory / "manifest.json").unlink()
+    assert api.get(f"{EXPORTS}/{receipt['id']}", headers=customs).status_code == 409
     audit = api.app.state.services.audit  # type: ignore[attr-defined]
     records, _ = audit.query(username="customs-analyst")
-    assert [r.outcome for r in records if r.action == "export"][-2:] == ["tampered", "tampered"]
+    assert [r.outcome for r in records if r.action == "export"][-3:] == ["tampered"] * 3
 
 
 def test_bad_requests_are_refused_and_leave_nothing_behind(
@@ -204,3 +206,6 @@ def test_bad_requests_are_refused_and_leave_nothing_behind(
     )
     assert unknown.status_code == 404
     assert not settings.exports_dir.exists() or list(settings.exports_dir.iterdir()) == []
+    # Keys hold spaces (persons keyed by name) and are taken as they are.
+    named = export(api, customs, keys=[DIRECTOR], formats=["csv"])
+    assert named["manifest"]["subjects"] == [DIRECTOR]
