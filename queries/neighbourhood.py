@@ -217,6 +217,9 @@ class FilteredView(GraphStore):
     def degrees(self, keys: Collection[str]) -> dict[str, int]:
         return self.store.degrees(keys)
 
+    def capped_degrees(self, keys: Collection[str], cap: int) -> dict[str, int]:
+        return self.store.capped_degrees(keys, cap)
+
     def iter_nodes(self, labels: Collection[Label] | None = None) -> Iterator[Node]:
         return self.store.iter_nodes(labels)
 

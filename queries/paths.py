@@ -147,7 +147,7 @@ def _hops(
     if not pairs:
         return {}
     path_nodes = sorted({n for pair in pairs for n in pair})
-    degrees = view.degrees(path_nodes)
+    degrees = view.capped_degrees(path_nodes, hub_cap)
     # Every hop has an end the search expanded (not a capped hub, or the source itself), so
     # expanding those finds all its parallel relationships without walking a hub's edges.
     expandable = [n for n in path_nodes if degrees.get(n, 0) <= hub_cap or n in view.exempt]
