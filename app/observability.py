@@ -1,4 +1,8 @@
-"""Request ids, access logs and Prometheus metrics, as one middleware."""
+"""Request ids, access logs and Prometheus metrics, as one pure ASGI middleware.
+
+Pure ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware runs each
+request through an extra task and memory streams, a measurable share of a small request.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("iffgraph.access")
 
@@ -37,33 +42,58 @@ class Metrics:
         )
 
 
+class Observe:
+    """Give each request an id (``X-Request-ID``), count and time it, log one line."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = ""
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                given = value.decode("latin-1")
+                break
+        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = rid
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = list(message.get("headers", ()))
+                headers.append((b"x-request-id", rid.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope.get("method", "-")
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            principal = state.get("principal")
+            log.info(
+                "%s %s %s %.1fms user=%s request_id=%s",
+                method,
+                route,
+                status,
+                elapsed * 1000,
+                getattr(principal, "username", "-"),
+                rid,
+            )
+
+
 def install(app: FastAPI) -> Metrics:
     metrics = Metrics()
-
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        given = request.headers.get("x-request-id", "")
-        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        request.state.request_id = rid
-        started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route).observe(elapsed)
-        response.headers["X-Request-ID"] = rid
-        principal = getattr(request.state, "principal", None)
-        log.info(
-            "%s %s %s %.1fms user=%s request_id=%s",
-            request.method,
-            route,
-            response.status_code,
-            elapsed * 1000,
-            getattr(principal, "username", "-"),
-            rid,
-        )
-        return response
-
+    app.add_middleware(Observe, metrics=metrics)
     return metrics
