@@ -3,12 +3,14 @@ and the service records (users, audit, cases, triage, jobs)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from app import observability, problems
 from app.deps import purpose_dependency
@@ -26,7 +28,7 @@ from app.routers import (
     resolution,
     users,
 )
-from app.services import open_services, signing_key
+from app.services import Services, open_services, signing_key
 from app.settings import Settings, get_settings
 from app.stores import open_store
 from graph_models.store.base import GraphStore
@@ -56,9 +58,11 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         app.state.store = open_store(settings) if store is None else store
         app.state.settings = settings
         app.state.services = open_services(settings, app.state.store)
+        indexer = asyncio.create_task(_index_audit(app.state.services))
         try:
             yield
         finally:
+            indexer.cancel()
             app.state.services.close()
             if owned:
                 app.state.store.close()
@@ -88,6 +92,16 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         _document_purpose(module.router)
         app.include_router(module.router)
     return app
+
+
+AUDIT_INDEX_EVERY_S = 15.0
+
+
+async def _index_audit(services: Services) -> None:
+    """Keep the audit log's entity index close behind the log, off the request path."""
+    while True:
+        await asyncio.sleep(AUDIT_INDEX_EVERY_S)
+        await run_in_threadpool(services.audit.index_entities)
 
 
 def _document_purpose(router: APIRouter) -> None:

@@ -147,3 +147,21 @@ def test_concurrent_appends_keep_one_chain(tmp_path: Path) -> None:
     result = log.verify()
     assert result.ok
     assert result.records == 200
+
+
+def test_the_entity_index_catches_up_with_records_appended_after_it(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    assert log.index_entities() == 5
+    assert log.index_entities() == 0  # nothing new
+    log.append(
+        AuditEntry(
+            username="late",
+            agency="tax",
+            action="read",
+            endpoint="GET /z",
+            entities=["company:customs:k1"],
+        )
+    )
+    found, total = log.query(entity="company:customs:k1")
+    assert total == 2
+    assert [r.username for r in found] == ["user1", "late"]
