@@ -3,8 +3,9 @@
 A job is a row (kind, status, who asked, their agency, parameters, result JSON or error) that
 outlives the process: a thread pool of ``settings.jobs_workers`` runs the work, and a process
 that starts finds the jobs a previous one left ``queued`` or ``running`` and marks them failed
-("interrupted by a restart") so no job stays pending for ever. This assumes one service process
-per service DB, which is how ``iffgraph serve`` runs.
+("interrupted by a restart") so no job stays pending for ever. Each job names the process that
+runs it (``owner``: host and pid), so with several workers sharing one service DB a starting
+worker fails only the jobs of processes that are gone, never a live sibling's.
 
 **Who sees what.** A job belongs to the requester's agency: its users see it, admins see every
 job. A load also carries the *compartment* of the data it loaded (the format's agency). Its
@@ -24,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
+import socket
 import threading
 import uuid
 from collections.abc import Callable
@@ -72,7 +75,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     params TEXT NOT NULL,
     progress TEXT,
     result TEXT,
-    error TEXT
+    error TEXT,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_agency ON jobs (agency, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
@@ -82,6 +86,32 @@ CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
 # list is the quarantine file, which a bad multi-million-row file would make huge.
 MAX_QUARANTINE_ENTRIES = 1_000
 INTERRUPTED = "interrupted by a restart"
+
+
+def _owner() -> str:
+    """This process, as the owner of the jobs it accepts (see _recover)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(owner: str | None) -> bool:
+    """Whether the process that owns a job still runs (on this host; another host's we cannot
+    check and so leave alone)."""
+    if owner is None:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    if int(pid) == os.getpid():
+        return False  # a record of this process's pid before it started: a reused pid
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 NOT_STARTED = "the service stopped before the job started"
 WITHHELD = "(withheld)"
 _CHUNK = 1 << 20
@@ -280,6 +310,10 @@ class Jobs:
         self.settings = settings
         self.root = settings.exports_dir.parent
         db.ensure(DDL)
+        with db.write() as conn:  # service DBs made before jobs named their owner
+            columns = {r["name"] for r in conn.execute("PRAGMA table_info(jobs)")}
+            if "owner" not in columns:
+                conn.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
         self._recover()
         self._executor = ThreadPoolExecutor(
             max_workers=settings.jobs_workers, thread_name_prefix="iffgraph-job"
@@ -490,7 +524,8 @@ class Jobs:
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO jobs (id, kind, status, requested_by, agency, compartment,"
-                " created_at, finished_at, params, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, finished_at, params, error, owner)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     kind.value,
@@ -502,6 +537,7 @@ class Jobs:
                     finished,
                     json.dumps(params, sort_keys=True),
                     error,
+                    _owner(),
                 ),
             )
         return self.get(job_id)
@@ -574,14 +610,15 @@ class Jobs:
         )
 
     def _recover(self) -> None:
-        """Fail the jobs a previous process left unfinished, and drop their uploads."""
+        """Fail the jobs that processes now gone left unfinished, and drop their uploads."""
         with self.db.write() as conn:
-            rows = conn.execute(
-                "SELECT id FROM jobs WHERE status IN (?, ?)", [s.value for s in PENDING]
+            pending = conn.execute(
+                "SELECT id, owner FROM jobs WHERE status IN (?, ?)", [s.value for s in PENDING]
             ).fetchall()
-            conn.execute(
-                "UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE status IN (?, ?)",
-                (JobStatus.FAILED.value, _now(), INTERRUPTED, *[s.value for s in PENDING]),
+            rows = [r for r in pending if not _alive(r["owner"])]
+            conn.executemany(
+                "UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE id = ?",
+                [(JobStatus.FAILED.value, _now(), INTERRUPTED, r["id"]) for r in rows],
             )
         for row in rows:
             self._discard(row["id"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -338,3 +340,27 @@ def test_submissions_are_audited_as_changes(api: TestClient, auth: Auth) -> None
     reads, _ = services(api).audit.query(username="customs-supervisor")
     assert any(r.action == "read" and r.endpoint == "GET /api/v1/jobs/{job_id}" for r in reads)
     assert services(api).audit.verify().ok
+
+
+def test_a_starting_worker_leaves_a_live_siblings_jobs_alone(
+    api: TestClient, auth: Auth, settings: Settings
+) -> None:
+    first = accepted(api.post(f"{JOBS}/detection", headers=auth("customs-supervisor")))
+    services(api).jobs.wait(first, WAIT_S)
+    sibling = subprocess.Popen(["sleep", "60"])  # another live worker process on this host
+    try:
+        with services(api).db.write() as conn:
+            conn.execute(
+                "UPDATE jobs SET status = 'running', owner = ? WHERE id = ?",
+                (f"{socket.gethostname()}:{sibling.pid}", first),
+            )
+        with TestClient(create_app(settings, store=graph(api))) as restarted:
+            job = restarted.get(f"{JOBS}/{first}", headers=login(restarted, "customs-supervisor"))
+            assert job.json()["status"] == JobStatus.RUNNING
+    finally:
+        sibling.kill()
+        sibling.wait()
+    # Once that process is gone, the next start fails its job.
+    with TestClient(create_app(settings, store=graph(api))) as restarted:
+        job = restarted.get(f"{JOBS}/{first}", headers=login(restarted, "customs-supervisor"))
+        assert (job.json()["status"], job.json()["error"]) == (JobStatus.FAILED, INTERRUPTED)
