@@ -15,6 +15,8 @@ Every cell runs over HTTP on both stores, as every user, so a leak anywhere fail
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -190,6 +192,33 @@ def test_role_gated_actions(api: TestClient, auth: Auth, user: str) -> None:
             assert resp.status_code == 403, (cell, resp.status_code)
             assert "prev_hash" not in resp.text, cell
             assert "password" not in resp.text, cell
+
+
+EXPORTERS = (Role.ANALYST, Role.LIAISON, Role.SUPERVISOR)
+
+
+@pytest.mark.parametrize("user", sorted(USERS))
+def test_exports_by_role_and_data_kind(api: TestClient, auth: Auth, user: str) -> None:
+    """An export is a read of everything in it: each file of the bundle follows the matrix."""
+    body = {"keys": [ENTITY], "hops": 2, "formats": ["csv", "ftm"], "purpose": "matrix export"}
+    resp = api.post("/api/v1/exports", json=body, headers=auth(user))
+    if role_outcome(user, *EXPORTERS) is Outcome.DENIED:
+        assert resp.status_code == 403, (user, resp.status_code)
+        return
+    assert resp.status_code == 201, (user, resp.text[:300])
+    bundle = api.get(f"/api/v1/exports/{resp.json()['id']}/bundle", headers=auth(user))
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as zipped:
+        text = "\n".join(zipped.read(n).decode("utf-8") for n in zipped.namelist())
+    for kind in (CUSTOMS_RECORD, FIU_RECORD, TAX_RECORD, REGISTRY_RECORD):
+        shown = [m for m in kind.markers if m in text]
+        if reads(user, kind):
+            assert shown, (user, "export", kind.name, "missing")
+        else:
+            assert not shown, (user, "export", kind.name, "LEAK", shown)
+    # goAML is the FIU liaison's product.
+    goaml = api.post("/api/v1/exports", json={**body, "formats": ["goaml"]}, headers=auth(user))
+    expected = role_outcome(user, Role.LIAISON)
+    assert goaml.status_code == (201 if expected is Outcome.ALLOWED else 403), user
 
 
 def test_every_user_is_in_the_matrix() -> None:
