@@ -20,7 +20,7 @@ class PageParams(BaseModel):
     limit: int = 50
 
 
-def _page(
+async def _page(
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")] = 50,
 ) -> PageParams:
