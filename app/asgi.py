@@ -4,5 +4,7 @@ several workers); settings come from the environment."""
 from __future__ import annotations
 
 from app.api import create_app
+from app.observability import configure_logging
 
+configure_logging()
 app = create_app()

@@ -22,6 +22,7 @@ import resolution.commands as er
 from app.api import create_app
 from app.audit import AuditEntry, AuditLog
 from app.devusers import DEV_USERS, seed_dev_users
+from app.observability import configure_logging
 from app.servicedb import ServiceDB
 from app.settings import Settings, get_settings
 from app.stores import open_store
@@ -100,6 +101,7 @@ def serve(
 ) -> None:
     """Run the HTTP API (FastAPI) on the configured store."""
     settings = get_settings()
+    configure_logging()
     uvicorn.run(
         create_app(settings),
         host=host or settings.api_host,
@@ -407,11 +409,7 @@ def demo(
     if no_serve:
         return
     console.rule("7. the API (dev mode: demo users, random signing key)")
-    served = settings.model_copy(
-        update={"dev_mode": True, "service_db": path.parent / "demo-service.sqlite"}
-    )
-    served.service_db.unlink(missing_ok=True)
-    created = seed_dev_users(Users(ServiceDB(served.service_db)), served)
+    served, created = demo_api(settings)
     table = Table(title="Demo users (dev mode only; passwords change every run)")
     for col in ("user", "agency", "roles", "password"):
         table.add_column(col)
@@ -427,7 +425,24 @@ def demo(
         f'  curl -H "Authorization: Bearer $TOKEN" '
         f"'http://127.0.0.1:{port}/api/v1/search?q=trading&purpose=demo+tour'"
     )
+    configure_logging()
     uvicorn.run(create_app(served), host="127.0.0.1", port=port, log_level="warning")
+
+
+def demo_api(settings: Settings) -> tuple[Settings, dict[str, str]]:
+    """The demo's API settings (dev mode, a fresh service DB next to the demo store) and its
+    demo users with their one-time passwords."""
+    served = settings.model_copy(
+        update={
+            "dev_mode": True,
+            "service_db": settings.embedded_path.parent / "demo-service.sqlite",
+            "attachments_dir": settings.embedded_path.parent / "demo-attachments",
+            "exports_dir": settings.embedded_path.parent / "demo-exports",
+        }
+    )
+    for leftover in ("", "-wal", "-shm"):
+        Path(f"{served.service_db}{leftover}").unlink(missing_ok=True)
+    return served, seed_dev_users(Users(ServiceDB(served.service_db)), served)
 
 
 users_cli = typer.Typer(help="Manage the investigators who may use the API.", no_args_is_help=True)

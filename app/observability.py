@@ -93,6 +93,17 @@ class Observe:
             )
 
 
+def configure_logging(level: int = logging.INFO) -> None:
+    """One line per request (method, route, status, ms, user, request id) on stderr, plus the
+    service's own warnings; servers call this once at start."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger("iffgraph")
+    if not root.handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
 def install(app: FastAPI) -> Metrics:
     metrics = Metrics()
     app.add_middleware(Observe, metrics=metrics)

@@ -103,7 +103,9 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
         "warning",
         "--no-access-log",
     ]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    # The server's access log (a line per request) goes to a file, not the figures.
+    log = (ROOT / ".iffgraph" / "bench-api-server.log").open("w")
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stderr=log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
