@@ -8,19 +8,17 @@ the FIU misspelling with each of the others (a customs caller reads one side onl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import create_app
-from app.settings import Settings
-from app.users import UserAgency, UserCreate
+from app.users import UserAgency
 from graph_models.store.base import GraphStore
 from queries.access import HOLDERS
 from resolution import commands
-from tests.app.conftest import PURPOSE, USERS, login, password
+from tests.app.conftest import PURPOSE
 from tests.app.test_alerts import user
 from tests.factories import node, prov
 
@@ -77,33 +75,10 @@ def build(store: GraphStore) -> None:
 
 
 @pytest.fixture
-def api(store: GraphStore, settings: Settings) -> Iterator[TestClient]:
+def seeded(store: GraphStore) -> GraphStore:
+    """This module's scenario in place of the shared one (conftest's ``api`` builds on it)."""
     build(store)
-    with TestClient(create_app(settings, store=store)) as client:
-        users = client.app.state.services.users  # type: ignore[attr-defined]
-        for name, (agency, roles, clearances) in USERS.items():
-            users.add(
-                UserCreate(
-                    username=name,
-                    password=password(name),
-                    agency=agency,
-                    roles=roles,
-                    clearances=clearances,
-                )
-            )
-        yield client
-
-
-@pytest.fixture
-def auth(api: TestClient) -> Auth:
-    cache: dict[str, dict[str, str]] = {}
-
-    def headers(name: str) -> dict[str, str]:
-        if name not in cache:
-            cache[name] = login(api, name)
-        return cache[name]
-
-    return headers
+    return store
 
 
 def get(api: TestClient, path: str, headers: dict[str, str], **params: Any) -> dict[str, Any]:
