@@ -269,7 +269,9 @@ def cloned(source: EmbeddedStore, copies: int) -> Iterator[NodeWrite | RelWrite]
     """The source's party records and feature relationships, ``copies`` times over."""
     parties = list(source.iter_nodes(PARTY_LABELS))
     rels = list(source.iter_relationships(FEATURE_RELS))
-    shared = source.get_nodes({r.end for r in rels} - {n.key for n in parties})
+    # A PAID may start at an account (cash drawn by a person): both ends can be shared values.
+    ends = {r.end for r in rels} | {r.start for r in rels}
+    shared = source.get_nodes(ends - {n.key for n in parties})
     for copy in range(copies):
         for node in (*parties, *shared.values()):
             props = dict(node.properties)

@@ -260,8 +260,9 @@ def email(a: Record, b: Record) -> str:
 
 
 def account(a: Record, b: Record) -> str:
-    """Bank accounts held (IBAN or institution and number). shared: an account in common;
-    none: no account in common (people and firms hold several: not evidence against)."""
+    """Bank accounts (IBAN or institution and number) held, and for persons also those they
+    paid cash into or drew cash from. shared: an account in common; none: no account in
+    common (people and firms use several: not evidence against)."""
     return "shared" if set(a.accounts) & set(b.accounts) else "none"
 
 

@@ -61,6 +61,15 @@ class KindModel(BaseModel):
         ),
     )
 
+    separate_dates: list[str] = Field(
+        default_factory=list,
+        description=(
+            "date levels that keep two records out of one entity unless an identifier agrees"
+            " (two birth dates years apart are two persons; an analyst's positive judgement"
+            " overrides)"
+        ),
+    )
+
     def weight(self, comparator: str, level: str) -> float:
         spec = self.levels.get(comparator, {}).get(level)
         return 0.0 if spec is None else spec.weight
@@ -78,9 +87,15 @@ class KindModel(BaseModel):
         prior: float,
         bits: dict[str, dict[str, float]],
         separate: Iterable[str] = (),
+        separate_dates: Iterable[str] = (),
     ) -> KindModel:
         """A model from weights in bits (see :func:`levels_from_bits`)."""
-        return cls(prior=prior, levels=levels_from_bits(bits), separate=list(separate))
+        return cls(
+            prior=prior,
+            levels=levels_from_bits(bits),
+            separate=list(separate),
+            separate_dates=list(separate_dates),
+        )
 
 
 class Blocking(BaseModel):
@@ -257,12 +272,20 @@ _PERSON_BITS: dict[str, dict[str, float]] = {
 def default_config() -> ResolutionConfig:
     """The configured defaults: priors of 0.05 (-4.25 bits), the weights above, link at
     0.99 and review from 0.75. Identifier conflicts keep companies apart (weak or validated)
-    and persons only when validated."""
+    and persons only when validated; persons are also kept apart by birth dates that differ
+    by more than a typo, unless an identifier agrees. A record that names two persons at
+    once (an FIU key of a name alone, shared by namesakes) then links to neither
+    automatically, instead of joining them."""
     return ResolutionConfig(
         link_threshold=0.99,
         review_threshold=0.75,
         company=KindModel.from_bits(
             prior=0.05, bits=_COMPANY_BITS, separate=["strong_conflict", "weak_conflict"]
         ),
-        person=KindModel.from_bits(prior=0.05, bits=_PERSON_BITS, separate=["strong_conflict"]),
+        person=KindModel.from_bits(
+            prior=0.05,
+            bits=_PERSON_BITS,
+            separate=["strong_conflict"],
+            separate_dates=["different"],
+        ),
     )

@@ -10,6 +10,12 @@ both stores give the same records.
 Shared values are read from their node keys, which ``loaders/keys.py`` builds from the
 normalised value (``address:<country>:<text>``, ``phone:<digits>``, ``email:<address>``,
 ``account:<iban or institution:number>``): no extra read per address.
+
+A person's accounts are those it holds and those it paid cash into or drew cash from (a
+PAID between the person and an account: a CTR's conductor, a goAML party without an account
+of its own). FIU records of one person often carry nothing but a name; the account the cash
+went through is what ties them to the person's other records. A company's are only those it
+holds: a company paying into an account is its holder's customer, not its holder.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from graph_models.records import Node, Relationship
-from graph_models.schema import Label, RelType
+from graph_models.schema import SCHEMA, Label, RelType
 from graph_models.store.base import GraphStore
 from resolution.identifiers import (
     Identifier,
@@ -42,11 +48,15 @@ FEATURE_RELS = (
     RelType.HAS_PHONE,
     RelType.HAS_EMAIL,
     RelType.HOLDS,
+    RelType.PAID,
     RelType.DIRECTOR_OF,
     RelType.SHAREHOLDER_OF,
 )
 COMPANY = "company"
 PERSON = "person"
+_OFFICER_RELS = (RelType.DIRECTOR_OF, RelType.SHAREHOLDER_OF)
+_PERSON_PREFIX = f"{SCHEMA.nodes[Label.PERSON].prefix}:"
+_ACCOUNT_PREFIX = f"{SCHEMA.nodes[Label.ACCOUNT].prefix}:"
 # The agency whose record names an entity best: the register's legal name first.
 NAME_PRIORITY = ("registry", "tax", "customs", "fiu", "external")
 
@@ -244,14 +254,20 @@ class RecordBuilder:
         self.salt = salt
         self._records: dict[str, Record] = {}
         self._officers: list[tuple[str, str]] = []  # (officer key, company key)
+        # Account key -> number as compared: validating an IBAN costs more than the lookup,
+        # and a regular depositor's account arrives once per transaction.
+        self._accounts: dict[str, str] = {}
 
     def add_node(self, node: Node) -> None:
         if node.label in PARTY_LABELS:
             self._records[node.key] = record_from_node(node)
 
     def add_relationship(self, rel: Relationship) -> None:
-        if rel.type in (RelType.DIRECTOR_OF, RelType.SHAREHOLDER_OF):
+        if rel.type in _OFFICER_RELS:
             self._officers.append((rel.start, rel.end))
+            return
+        if rel.type == RelType.PAID:
+            self._add_cash(rel)
             return
         owner = self._records.get(rel.start)
         if owner is None:
@@ -270,7 +286,30 @@ class RecordBuilder:
         elif rel.type == RelType.HAS_EMAIL:
             owner.emails += (email_norm(value),)
         elif rel.type == RelType.HOLDS:
-            owner.accounts += (account_number(value),)
+            owner.accounts += (self._account(rel.end),)
+
+    def _add_cash(self, rel: Relationship) -> None:
+        """A person paying into an account, or an account paying a person (cash in, cash
+        out): the account joins the person's accounts."""
+        if rel.start.startswith(_PERSON_PREFIX) and rel.end.startswith(_ACCOUNT_PREFIX):
+            person, account = rel.start, rel.end
+        elif rel.end.startswith(_PERSON_PREFIX) and rel.start.startswith(_ACCOUNT_PREFIX):
+            person, account = rel.end, rel.start
+        else:
+            return
+        owner = self._records.get(person)
+        if owner is None:
+            return
+        number = self._account(account)
+        # One PAID per transaction: a regular depositor has hundreds on one account.
+        if number not in owner.accounts:
+            owner.accounts += (number,)
+
+    def _account(self, key: str) -> str:
+        number = self._accounts.get(key)
+        if number is None:
+            number = self._accounts[key] = account_number(key.partition(":")[2])
+        return number
 
     def build(self, keys: Collection[str] | None = None) -> list[Record]:
         """Sealed records (all, or those of ``keys``) in key order."""
@@ -322,8 +361,10 @@ def read_some(store: GraphStore, keys: Collection[str], salt: str) -> RecordSet:
     for node in nodes.values():
         builder.add_node(node)
     rels = store.expand(list(nodes), rel_types=FEATURE_RELS)
-    # Associates are named by their own node: fetch the officers and companies at the far end.
-    far = {r.start for r in rels} | {r.end for r in rels}
+    # Associates are named by their own node: fetch the officers and companies at the far end
+    # (of officer relationships only: a PAID's far end is never a feature).
+    officers = [r for r in rels if r.type in _OFFICER_RELS]
+    far = {r.start for r in officers} | {r.end for r in officers}
     for node in store.get_nodes([k for k in far - set(nodes) if _is_party(k)]).values():
         builder.add_node(node)
     for rel in rels:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from resolution.compare import Comparator, comparators, identifier_level
+from resolution.compare import MISSING, Comparator, comparators, identifier_level
+from resolution.compare import date as compare_dates
 from resolution.config import ResolutionConfig
 from resolution.features import COMPANY, PERSON, Record
 
@@ -62,6 +63,7 @@ class _KindScorer:
         ]
         names = [c.name for c in self.comparators]
         self.separate = frozenset(model.separate)
+        self.separate_dates = frozenset(model.separate_dates)
         self.name_at = names.index("name")
         self.ids_at = names.index("identifiers")
 
@@ -75,11 +77,19 @@ class Scorer:
         self._noisy = frozenset(config.noisy_schemes)
 
     def separates(self, a: Record, b: Record) -> bool:
-        """Whether the pair's identifiers conflict in a way that keeps them apart."""
-        levels = self._kinds[a.kind].separate
-        if not levels or not a.ids or not b.ids:
-            return False
-        return identifier_level(a.ids, b.ids, self._noisy) in levels
+        """Whether the pair is kept apart: its identifiers conflict as configured, or its
+        dates differ as configured and no identifier agrees."""
+        kind = self._kinds[a.kind]
+        ids = identifier_level(a.ids, b.ids, self._noisy) if a.ids and b.ids else MISSING
+        if ids in kind.separate:
+            return True
+        if kind.separate_dates and a.date and b.date and ids not in _AGREE:
+            return compare_dates(a, b) in kind.separate_dates
+        return False
+
+    def may_separate(self, record: Record) -> bool:
+        """Whether ``record`` carries what :meth:`separates` looks at."""
+        return bool(record.ids) or bool(record.date and self._kinds[record.kind].separate_dates)
 
     def comparators(self, kind: str) -> tuple[Comparator, ...]:
         return self._kinds[kind].comparators

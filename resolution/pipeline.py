@@ -198,8 +198,9 @@ def _ambiguous(
     records: Sequence[Record], scorer: Scorer, links: list[Link], weights: list[float]
 ) -> set[int]:
     """Model links that cannot be trusted because they are ambiguous: a record linked by the
-    model to two records whose identifiers keep them apart (a name-only customs record
-    matching two registered companies of the same name) is sent to review with both, unless
+    model to two records that are kept apart (:meth:`Scorer.separates`: a name-only customs
+    record matching two registered companies of the same name, an FIU key of a name alone
+    that two namesakes born years apart share) is sent to review with both, unless
     one link outweighs the other by ``AMBIGUITY_MARGIN`` bits (then only the weaker goes)."""
     by_record: dict[int, list[int]] = defaultdict(list)
     for k, lk in enumerate(links):
@@ -226,18 +227,18 @@ def _ambiguous(
 def _cluster_apart(
     records: Sequence[Record], scorer: Scorer, links: list[Link], prior: Prior
 ) -> Clustering:
-    """Cluster, then keep apart members whose identifiers conflict (as configured): each
-    conflicting pair found inside a cluster becomes a negative constraint and the records
-    are clustered again, until no cluster holds a conflict. An analyst's positive
-    judgement on the pair overrides."""
+    """Cluster, then keep apart members that :meth:`Scorer.separates` (conflicting
+    identifiers, or persons' birth dates, as configured): each conflicting pair found inside
+    a cluster becomes a negative constraint and the records are clustered again, until no
+    cluster holds a conflict. An analyst's positive judgement on the pair overrides."""
     negatives = set(prior.negatives)
     overridden = set(prior.positives)
     clustering = cluster(len(records), links, sorted(negatives))
     for _ in range(_MAX_PASSES):
         found: set[tuple[int, int]] = set()
         for group in clustering.groups:
-            with_ids = [i for i in group if records[i].ids]
-            for i, j in combinations(with_ids, 2):
+            telling = [i for i in group if scorer.may_separate(records[i])]
+            for i, j in combinations(telling, 2):
                 if (i, j) not in overridden and scorer.separates(records[i], records[j]):
                     found.add((i, j))
         found -= negatives
