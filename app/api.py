@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import observability, problems
 from app.deps import purpose_dependency
+from app.limits import BodyLimit
 from app.problems import PURPOSE_REQUIRED
 from app.routers import (
     alerts,
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         lifespan=lifespan,
     )
     problems.install(app)
-    app.state.metrics = observability.install(app)
+    app.add_middleware(BodyLimit)
+    app.state.metrics = observability.install(app)  # outermost: it times and ids everything
     for module in (
         health,
         metrics,

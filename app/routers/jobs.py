@@ -50,7 +50,12 @@ def _accepted(response: Response, job: Job, caller: Principal) -> Job:
     return present(job, caller)
 
 
-@router.post("/jobs/loads", response_model=Job, status_code=202, responses=_TOO_LARGE)
+@router.post(
+    "/jobs/loads",
+    response_model=Job,
+    status_code=202,
+    responses=_TOO_LARGE,
+)
 def submit_load(
     caller: SubmitterDep,
     services: ServicesDep,

@@ -314,3 +314,27 @@ def test_every_case_read_and_change_is_audited_with_the_case_id(
     assert [r.entities for r in read] == [[CUSTOMS]]
     # Each case request left exactly one record (create, add member x0, add entity, read, denied).
     assert len(mine) == 4
+
+
+def test_an_oversized_upload_is_refused_while_it_arrives(api: TestClient, auth: Auth) -> None:
+    case = api.post(
+        "/api/v1/cases",
+        json={"title": "Big files", "legal_basis": "Art. 7 MoU"},
+        headers=auth("customs-analyst"),
+    ).json()["id"]
+    huge = b"x" * (21 * 1024 * 1024)
+    resp = api.post(
+        f"/api/v1/cases/{case}/attachments",
+        files={"file": ("huge.bin", huge, "application/octet-stream")},
+        headers=auth("customs-analyst"),
+    )
+    assert resp.status_code == 413
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert "accepts at most" in resp.json()["detail"]  # refused on arrival, by its length
+    # A JSON body has a small limit of its own; a chunked one is counted as it arrives.
+    note = api.post(
+        f"/api/v1/cases/{case}/notes",
+        content=iter([b'{"text": "', b"y" * (2 * 1024 * 1024), b'"}']),
+        headers={**auth("customs-analyst"), "content-type": "application/json"},
+    )
+    assert note.status_code == 413
