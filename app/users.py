@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -117,14 +118,24 @@ def _split(value: str) -> list[str]:
     return [v for v in value.split(",") if v]
 
 
+# How long a request may rely on a principal read by an earlier one. Changes made through this
+# process (the API) apply at once; a change made by another process (``iffgraph users
+# disable``) reaches the running service within this time.
+PRINCIPAL_TTL_S = 5.0
+
+
 class Users:
     """The user directory."""
 
     def __init__(self, db: ServiceDB) -> None:
         self.db = db
         db.ensure(DDL)
+        # Every request looks its caller up; a read of the service DB per request was a
+        # twentieth of the server's time under load.
+        self._principals: dict[str, tuple[float, Principal | None]] = {}
 
     def add(self, new: UserCreate) -> UserPublic:
+        self._principals.pop(new.username, None)
         own = UserAgency(new.agency)
         clearances = sorted({c.value for c in new.clearances} - {own.value})
         try:
@@ -146,6 +157,7 @@ class Users:
         return self.get(new.username)
 
     def set_disabled(self, username: str, disabled: bool) -> UserPublic:
+        self._principals.pop(username, None)
         with self.db.write() as conn:
             cur = conn.execute(
                 "UPDATE users SET disabled = ? WHERE username = ?", (int(disabled), username)
@@ -185,12 +197,17 @@ class Users:
 
     def principal(self, username: str) -> Principal | None:
         """The current principal of an enabled user (tokens are re-checked on every request,
-        so disabling a user or changing roles takes effect before the token expires)."""
+        so disabling a user or changing roles takes effect before the token expires; see
+        :data:`PRINCIPAL_TTL_S`)."""
+        now = time.monotonic()
+        cached = self._principals.get(username)
+        if cached is not None and now - cached[0] < PRINCIPAL_TTL_S:
+            return cached[1]
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-        if row is None or row["disabled"]:
-            return None
-        return _principal(row)
+        principal = None if row is None or row["disabled"] else _principal(row)
+        self._principals[username] = (now, principal)
+        return principal
 
 
 def _principal(row: sqlite3.Row) -> Principal:

@@ -147,7 +147,9 @@ class Scope(BaseModel):
         if node.label == Label.RESOLVED_ENTITY and not self.sees_all(node.provenance):
             # The entity's name may come from a member the caller cannot read (rule 3).
             props = {k: v for k, v in props.items() if k != "name"}
-        return NodeView(
+        # Built from an already valid node: construct, do not validate again (a neighbourhood
+        # answer makes hundreds of these per request).
+        return NodeView.model_construct(
             label=node.label,
             key=node.key,
             properties=props,
@@ -156,7 +158,7 @@ class Scope(BaseModel):
         )
 
     def rel_view(self, rel: Relationship) -> RelView:
-        return RelView(
+        return RelView.model_construct(
             type=rel.type,
             start=rel.start,
             end=rel.end,
