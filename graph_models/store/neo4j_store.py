@@ -213,12 +213,27 @@ class Neo4jStore(GraphStore):
         return self._write(work)
 
     # --- reads -----------------------------------------------------------------------------
+    def _keyed(self, keys: Collection[str]) -> Iterator[tuple[list[Label], dict[str, Any]]]:
+        """Keys grouped by label into chunks of at most _KEYS_CHUNK keys: the labels of each
+        chunk and its ``$k<i>`` parameters (see ``neo4j_cypher._keyed_nodes``)."""
+        chunk: dict[Label, list[str]] = defaultdict(list)
+        size = 0
+        for label, label_keys in _by_label(keys).items():
+            for key in label_keys:
+                chunk[label].append(key)
+                size += 1
+                if size == _KEYS_CHUNK:
+                    yield _chunk_params(chunk)
+                    chunk, size = defaultdict(list), 0
+        if size:
+            yield _chunk_params(chunk)
+
     def get_nodes(self, keys: Collection[str]) -> dict[str, Node]:
         out: dict[str, Node] = {}
-        for label, label_keys in _by_label(keys).items():
-            for chunk in batched(label_keys, _KEYS_CHUNK):
-                for row in self._read(cy.get_nodes(label), keys=chunk):
-                    out[row["key"]] = _node(label, row["key"], row["props"])
+        for labels, params in self._keyed(keys):
+            for row in self._read(cy.get_nodes_multi(labels), **params):
+                key = row["key"]
+                out[key] = _node(SCHEMA.label_of_key(key), key, row["props"])
         return out
 
     def find_nodes(self, label: Label, prop: str, value: str, *, limit: int = 100) -> list[Node]:
@@ -235,22 +250,18 @@ class Neo4jStore(GraphStore):
     ) -> list[Relationship]:
         found: dict[tuple[str, str, str, str], Relationship] = {}
         types = [RelType(t).value for t in rel_types] if rel_types is not None else None
-        outs = [o for o, d in ((True, "out"), (False, "in")) if direction in (d, "both")]
-        for label, label_keys in _by_label(keys).items():
-            for chunk in batched(label_keys, _KEYS_CHUNK):
-                for outgoing in outs:
-                    query = cy.expand(label, outgoing=outgoing, typed=types is not None)
-                    for row in self._read(query, keys=chunk, types=types):
-                        rel = _rel(row)
-                        found[rel.identity] = rel
+        for labels, params in self._keyed(keys):
+            query = cy.expand_multi(labels, direction=direction, typed=types is not None)
+            for row in self._read(query, types=types, **params):
+                rel = _rel(row)
+                found[rel.identity] = rel  # a relationship between two keys comes twice
         return [found[i] for i in sorted(found)]
 
     def degrees(self, keys: Collection[str]) -> dict[str, int]:
         out = dict.fromkeys(keys, 0)
-        for label, label_keys in _by_label(keys).items():
-            for chunk in batched(label_keys, _KEYS_CHUNK):
-                for row in self._read(cy.degrees(label), keys=chunk):
-                    out[row["key"]] = int(row["degree"])
+        for labels, params in self._keyed(keys):
+            for row in self._read(cy.degrees_multi(labels), **params):
+                out[row["key"]] = int(row["degree"])
         return out
 
     def iter_nodes(self, labels: Collection[Label] | None = None) -> Iterator[Node]:
@@ -276,6 +287,11 @@ class Neo4jStore(GraphStore):
             nodes_by_agency={r["agency"]: r["n"] for r in self._read(cy.NODES_BY_AGENCY)},
             relationships_by_agency={r["agency"]: r["n"] for r in self._read(cy.RELS_BY_AGENCY)},
         )
+
+
+def _chunk_params(chunk: dict[Label, list[str]]) -> tuple[list[Label], dict[str, Any]]:
+    labels = sorted(chunk)
+    return labels, {f"k{i}": chunk[label] for i, label in enumerate(labels)}
 
 
 def _node(label: Label, key: str, flat: dict[str, Any]) -> Node:
