@@ -83,7 +83,7 @@ class Neo4jStore(GraphStore):
 
     def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         try:
-            records, _, _ = self._driver.execute_query(
+            records, _, keys = self._driver.execute_query(
                 _q(query),
                 params,
                 database_=self.database,
@@ -93,16 +93,18 @@ class Neo4jStore(GraphStore):
             raise StoreUnavailableError(f"Neo4j unavailable: {e}") from e
         except (Neo4jError, DriverError) as e:
             raise StoreError(f"Neo4j read failed: {e}") from e
-        # dict(items()), not data(): data() walks every value recursively to turn graph
-        # objects into maps, and these queries return only maps and scalars (a fifth of a
-        # neighbourhood's client time went there).
-        return [dict(r.items()) for r in records]
+        # Zipped with the keys, not data(): data() walks every value recursively to turn
+        # graph objects into maps, and these queries return only maps and scalars (a fifth
+        # of a neighbourhood's client time went there).
+        return [dict(zip(keys, r, strict=True)) for r in records]
 
     def _stream(self, query: str, **params: Any) -> Iterator[dict[str, Any]]:
         try:
             with self._driver.session(database=self.database) as session:
-                for record in session.run(_q(query), params):
-                    yield dict(record.items())
+                result = session.run(_q(query), params)
+                keys = result.keys()
+                for record in result:
+                    yield dict(zip(keys, record, strict=True))
         except ServiceUnavailable as e:
             raise StoreUnavailableError(f"Neo4j unavailable: {e}") from e
         except (Neo4jError, DriverError) as e:
