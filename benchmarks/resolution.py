@@ -12,9 +12,19 @@ and peak memory for:
   over party node keys against ``truth.json``. Targets: precision >= 0.98, recall >= 0.95.
   A node key the truth gives to two entities (two companies that one agency's key cannot tell
   apart) is left out of the measure and counted.
+
+  The targets are issue #4's, stated for "companies and persons across all agencies": one
+  population, so the "all parties" line is the one they apply to. Companies and persons are
+  printed apart as well, and each kind is held to the same targets here, because the pooled
+  figure hides the smaller kind: persons are a tenth of the true pairs, so person recall of
+  0.84 (name-only FIU conductors never linked) still pooled to 0.97. Persons whose records
+  share nothing but a name stay apart by design: the generator's name pools are small (a
+  typical full name belongs to two or more persons at scale 1), so linking on the name alone
+  is a guess.
 - **large** (``--large N``): the scale-10 store's party records cloned N times (names, keys
   and identifiers varied per clone) into a fresh embedded store, then one full resolution
-  through the store: time and peak memory at a million-record scale.
+  through the store: time and peak memory at a million-record scale. The generator's own
+  scale-100 delivery (real namesakes, real block sizes) is ``benchmarks/resolution_scale.py``.
 
     .venv/bin/python -m benchmarks.resolution [--febrl] [--scales 1 10] [--seed 0]
         [--work .iffgraph/bench-resolution] [--large 10]
