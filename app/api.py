@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -59,6 +60,9 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         app.state.store = open_store(settings) if store is None else store
         app.state.settings = settings
         app.state.services = open_services(settings, app.state.store)
+        # Requests run their store work in threads; with forty of them sharing one GIL a short
+        # request waits behind every long one. A few threads and a queue answer sooner.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         indexer = asyncio.create_task(_index_audit(app.state.services))
         try:
             yield

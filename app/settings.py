@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     attachments_dir: Path = Path(".iffgraph/attachments")
     exports_dir: Path = Path(".iffgraph/exports")
     jobs_workers: int = Field(default=1, ge=1, le=8)
+    api_threads: int = Field(
+        default=8, ge=1, le=200, description="threads per API process running store work"
+    )
 
     @model_validator(mode="after")
     def _no_default_secrets_outside_development(self) -> Settings:
