@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -91,6 +94,8 @@ class Verification(BaseModel):
     problem: str | None = None
 
 
+# Records one group commit takes at most.
+GROUP_COMMIT_MAX = 256
 # Entities are capped per record so one huge export cannot bloat the log; the count stays.
 MAX_ENTITIES = 1_000
 
@@ -105,9 +110,18 @@ def chain_hash(prev: str, seq: int, at: str, entry: AuditEntry) -> str:
 
 
 class AuditLog:
+    """Appends go through one writer thread that commits whatever has queued up as one
+    transaction (group commit): under concurrent reads one BEGIN/COMMIT serves several
+    records, and the chain is extended in exactly the order the records are committed. An
+    append returns only once its record is committed: nothing is answered unaudited."""
+
     def __init__(self, db: ServiceDB) -> None:
         self.db = db
         db.ensure(DDL)
+        self._queue: queue.SimpleQueue[tuple[AuditEntry, Future[AuditRecord]] | None]
+        self._queue = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._start = threading.Lock()
 
     def append(self, entry: AuditEntry) -> AuditRecord:
         entities = sorted(set(entry.entities))
@@ -120,38 +134,99 @@ class AuditLog:
             )
         else:
             entry = entry.model_copy(update={"entities": entities})
-        at = datetime.now(UTC).isoformat(timespec="microseconds")
+        done: Future[AuditRecord] = Future()
+        self._ensure_writer()
+        self._queue.put((entry, done))
+        return done.result()
+
+    def close(self) -> None:
+        """Commit what is queued and stop the writer thread."""
+        with self._start:
+            if self._writer is not None and self._writer.is_alive():
+                self._queue.put(None)
+                self._writer.join()
+            self._writer = None
+
+    def _ensure_writer(self) -> None:
+        if self._writer is not None and self._writer.is_alive():
+            return
+        with self._start:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="iffgraph-audit", daemon=True
+                )
+                self._writer.start()
+
+    def _write_loop(self) -> None:
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    return
+                batch = [item]
+                stop = False
+                while len(batch) < GROUP_COMMIT_MAX:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stop = True
+                        break
+                    batch.append(more)
+                try:
+                    records = self._commit([entry for entry, _ in batch])
+                except Exception as e:  # every waiting request learns it was not recorded
+                    for _, done in batch:
+                        done.set_exception(e)
+                else:
+                    for (_, done), record in zip(batch, records, strict=True):
+                        done.set_result(record)
+                if stop:
+                    return
+        finally:
+            self.db.close()  # this thread's connection
+
+    def _commit(self, entries: list[AuditEntry]) -> list[AuditRecord]:
+        out = []
         with self.db.write() as conn:
             head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-            seq, prev = (int(head["seq"]) + 1, str(head["hash"])) if head else (1, GENESIS)
-            digest = chain_hash(prev, seq, at, entry)
-            conn.execute(
-                "INSERT INTO audit_log (seq, at, username, agency, action, endpoint, outcome,"
-                " purpose, case_id, entities, request_id, detail, prev_hash, hash)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    seq,
-                    at,
-                    entry.username,
-                    entry.agency,
-                    entry.action,
-                    entry.endpoint,
-                    entry.outcome,
-                    entry.purpose,
-                    entry.case_id,
-                    json.dumps(entry.entities),
-                    entry.request_id,
-                    json.dumps(entry.detail, sort_keys=True),
-                    prev,
-                    digest,
-                ),
-            )
+            seq, prev = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
+            for entry in entries:
+                seq += 1
+                at = datetime.now(UTC).isoformat(timespec="microseconds")
+                digest = chain_hash(prev, seq, at, entry)
+                conn.execute(
+                    "INSERT INTO audit_log (seq, at, username, agency, action, endpoint,"
+                    " outcome, purpose, case_id, entities, request_id, detail, prev_hash, hash)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        seq,
+                        at,
+                        entry.username,
+                        entry.agency,
+                        entry.action,
+                        entry.endpoint,
+                        entry.outcome,
+                        entry.purpose,
+                        entry.case_id,
+                        json.dumps(entry.entities),
+                        entry.request_id,
+                        json.dumps(entry.detail, sort_keys=True),
+                        prev,
+                        digest,
+                    ),
+                )
+                out.append(
+                    AuditRecord(seq=seq, at=at, prev_hash=prev, hash=digest, **entry.model_dump())
+                )
+                prev = digest
             conn.execute(
                 "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                (seq, digest),
+                (seq, prev),
             )
-        return AuditRecord(seq=seq, at=at, prev_hash=prev, hash=digest, **entry.model_dump())
+        return out
 
     def query(
         self,

@@ -6,10 +6,11 @@ request through an extra task and memory streams, a measurable share of a small 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,7 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("iffgraph.access")
 
-# A caller may pass its own id (a gateway's) if it looks like one; otherwise we make one.
+# A caller may pass its own id (a gateway's) if it looks like one; otherwise we make one: a
+# random per-process prefix and a serial (a uuid4 per request was 3% of server time).
+_PROCESS = secrets.token_hex(6)
+_SERIAL = itertools.count(1)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
@@ -58,7 +62,7 @@ class Observe:
             if name == b"x-request-id":
                 given = value.decode("latin-1")
                 break
-        rid = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        rid = given if _REQUEST_ID.fullmatch(given) else f"{_PROCESS}{next(_SERIAL):010x}"
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = rid
         started = time.perf_counter()

@@ -34,6 +34,7 @@ class Services:
 
     def close(self) -> None:
         self.jobs.close()
+        self.audit.close()
         self.db.close()
 
 
