@@ -61,12 +61,12 @@ class KindModel(BaseModel):
         ),
     )
 
-    separate_dates: list[str] = Field(
-        default_factory=list,
+    keep_apart: dict[str, list[str]] = Field(
+        default_factory=dict,
         description=(
-            "date levels that keep two records out of one entity unless an identifier agrees"
-            " (two birth dates years apart are two persons; an analyst's positive judgement"
-            " overrides)"
+            "comparator name -> levels that keep two records out of one entity unless an"
+            " identifier agrees (two birth dates years apart are two persons, two"
+            " jurisdictions two companies); an analyst's positive judgement overrides"
         ),
     )
 
@@ -87,14 +87,14 @@ class KindModel(BaseModel):
         prior: float,
         bits: dict[str, dict[str, float]],
         separate: Iterable[str] = (),
-        separate_dates: Iterable[str] = (),
+        keep_apart: dict[str, list[str]] | None = None,
     ) -> KindModel:
         """A model from weights in bits (see :func:`levels_from_bits`)."""
         return cls(
             prior=prior,
             levels=levels_from_bits(bits),
             separate=list(separate),
-            separate_dates=list(separate_dates),
+            keep_apart=keep_apart or {},
         )
 
 
@@ -272,20 +272,24 @@ _PERSON_BITS: dict[str, dict[str, float]] = {
 def default_config() -> ResolutionConfig:
     """The configured defaults: priors of 0.05 (-4.25 bits), the weights above, link at
     0.99 and review from 0.75. Identifier conflicts keep companies apart (weak or validated)
-    and persons only when validated; persons are also kept apart by birth dates that differ
-    by more than a typo, unless an identifier agrees. A record that names two persons at
-    once (an FIU key of a name alone, shared by namesakes) then links to neither
-    automatically, instead of joining them."""
+    and persons only when validated. Unless an identifier agrees, companies are also kept
+    apart by different jurisdictions, and persons by birth dates that differ by more than a
+    typo: a record that could be either of two namesakes (a customs or FIU key of a name
+    without a country or a birth date) then links to neither automatically, instead of
+    joining them into one."""
     return ResolutionConfig(
         link_threshold=0.99,
         review_threshold=0.75,
         company=KindModel.from_bits(
-            prior=0.05, bits=_COMPANY_BITS, separate=["strong_conflict", "weak_conflict"]
+            prior=0.05,
+            bits=_COMPANY_BITS,
+            separate=["strong_conflict", "weak_conflict"],
+            keep_apart={"country": ["different"]},
         ),
         person=KindModel.from_bits(
             prior=0.05,
             bits=_PERSON_BITS,
             separate=["strong_conflict"],
-            separate_dates=["different"],
+            keep_apart={"date": ["different"]},
         ),
     )

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 from resolution.compare import MISSING, Comparator, comparators, identifier_level
-from resolution.compare import date as compare_dates
 from resolution.config import ResolutionConfig
 from resolution.features import COMPANY, PERSON, Record
 
@@ -32,6 +31,19 @@ JUDGEMENT = "judgement"
 _AGREE = ("strong_agree", "weak_agree")
 _NAME_OK = ("exact", "close", "similar", "initials", "partial")
 _MAX_BITS = 60.0
+# The record field each comparator reads.
+_FIELD_OF = {
+    "name": "tokens",
+    "legal_form": "form",
+    "identifiers": "ids",
+    "country": "country",
+    "date": "date",
+    "address": "addresses",
+    "phone": "phones",
+    "email": "emails",
+    "account": "accounts",
+    "associates": "associates",
+}
 
 
 def probability(weight: float) -> float:
@@ -63,7 +75,19 @@ class _KindScorer:
         ]
         names = [c.name for c in self.comparators]
         self.separate = frozenset(model.separate)
-        self.separate_dates = frozenset(model.separate_dates)
+        by_name = {c.name: c for c in self.comparators}
+        unknown = sorted(set(model.keep_apart) - set(by_name))
+        if unknown:
+            raise ValueError(f"keep_apart names no {kind} comparator {unknown[0]!r}")
+        self.keep_apart = [
+            (by_name[name].compare, frozenset(levels))
+            for name, levels in sorted(model.keep_apart.items())
+            if levels
+        ]
+        # The record fields keep_apart looks at: a record without any cannot be kept apart.
+        self.apart_fields = tuple(
+            _FIELD_OF[name] for name, levels in sorted(model.keep_apart.items()) if levels
+        )
         self.name_at = names.index("name")
         self.ids_at = names.index("identifiers")
 
@@ -77,19 +101,22 @@ class Scorer:
         self._noisy = frozenset(config.noisy_schemes)
 
     def separates(self, a: Record, b: Record) -> bool:
-        """Whether the pair is kept apart: its identifiers conflict as configured, or its
-        dates differ as configured and no identifier agrees."""
+        """Whether the pair is kept apart: its identifiers conflict as configured
+        (``separate``), or, no identifier agreeing, a ``keep_apart`` comparator says so
+        (persons born years apart, companies of two jurisdictions)."""
         kind = self._kinds[a.kind]
         ids = identifier_level(a.ids, b.ids, self._noisy) if a.ids and b.ids else MISSING
         if ids in kind.separate:
             return True
-        if kind.separate_dates and a.date and b.date and ids not in _AGREE:
-            return compare_dates(a, b) in kind.separate_dates
-        return False
+        if ids in _AGREE:
+            return False
+        return any(compare(a, b) in levels for compare, levels in kind.keep_apart)
 
     def may_separate(self, record: Record) -> bool:
-        """Whether ``record`` carries what :meth:`separates` looks at."""
-        return bool(record.ids) or bool(record.date and self._kinds[record.kind].separate_dates)
+        """Whether ``record`` carries anything :meth:`separates` looks at."""
+        if record.ids:
+            return True
+        return any(getattr(record, f) for f in self._kinds[record.kind].apart_fields)
 
     def comparators(self, kind: str) -> tuple[Comparator, ...]:
         return self._kinds[kind].comparators

@@ -141,7 +141,7 @@ def test_birth_dates_apart_keep_persons_apart_unless_an_identifier_agrees() -> N
     groups = link(records, scorer, pairs=pairs).clustering.group_of
     assert len({groups[0], groups[1], groups[2]}) == 3
     # Without the dates keeping them apart, the chain would have made them one person.
-    person = config.person.model_copy(update={"separate_dates": []})
+    person = config.person.model_copy(update={"keep_apart": {}})
     joined = Scorer(config.model_copy(update={"person": person}))
     groups = link(records, joined, pairs=pairs).clustering.group_of
     assert groups[0] == groups[1] == groups[2]
