@@ -20,6 +20,13 @@ Steps, each cached or isolated:
    all parties, companies only and persons only.
 
     .venv/bin/python -m benchmarks.resolution_scale [--scale 100] [--seed 7]
+
+Measured on the shared 2-core machine (load average 2-8 from other jobs), scale 100, seed 7:
+generated in 227 s; loaded 2,670,008 source rows in 3,645 s (733 rows/s, peak 3,203 MiB;
+3,566,788 nodes, 10,474,412 relationships, 653,352 party records); resolved in 184 s wall
+(156 s CPU), peak 4,596 MiB resident of which 2,030 MiB anonymous; 2,967,212 pairs compared
+(6.95e-06 of n²); precision / recall companies 0.9886 / 0.9776, persons 0.9877 / 0.9915,
+all parties 0.9885 / 0.9791.
 """
 
 from __future__ import annotations
