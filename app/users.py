@@ -135,7 +135,6 @@ class Users:
         self._principals: dict[str, tuple[float, Principal | None]] = {}
 
     def add(self, new: UserCreate) -> UserPublic:
-        self._principals.pop(new.username, None)
         own = UserAgency(new.agency)
         clearances = sorted({c.value for c in new.clearances} - {own.value})
         try:
@@ -154,16 +153,19 @@ class Users:
                 )
         except sqlite3.IntegrityError as e:
             raise UserError(f"user {new.username!r} already exists") from e
+        self._principals.pop(new.username, None)  # a lookup before it existed cached "none"
         return self.get(new.username)
 
     def set_disabled(self, username: str, disabled: bool) -> UserPublic:
-        self._principals.pop(username, None)
         with self.db.write() as conn:
             cur = conn.execute(
                 "UPDATE users SET disabled = ? WHERE username = ?", (int(disabled), username)
             )
             if cur.rowcount == 0:
                 raise NotFoundError(f"no user {username!r}")
+        # After the commit: a request between a drop before it and the commit would have
+        # cached the old state again.
+        self._principals.pop(username, None)
         return self.get(username)
 
     def get(self, username: str) -> UserPublic:
