@@ -10,6 +10,7 @@ baseline. Targets: batched Neo4j >= 20x naive, and >= 20,000 relationships/s.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -125,6 +126,11 @@ def naive_run(uri: str, sample: int) -> tuple[float, float]:
     return sample / (t1 - t0), sample / (t2 - t1)
 
 
+def _load() -> str:
+    # The machine is shared: a figure means little without how busy it was meanwhile.
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=200_000)
@@ -138,18 +144,20 @@ def main() -> None:
         emb = EmbeddedStore(Path(tmp) / "bench.sqlite")
         n_rate, r_rate = batched_run(emb, args.nodes, args.rels, args.batch)
         emb.close()
-    print(f"embedded batched : {n_rate:>10,.0f} nodes/s  {r_rate:>10,.0f} relationships/s")
+    print(
+        f"embedded batched : {n_rate:>10,.0f} nodes/s  {r_rate:>10,.0f} relationships/s  {_load()}"
+    )
 
     uri = neo4j_uri()
     neo = Neo4jStore.connect(uri, "neo4j", neo4j_password())
     bn, br = batched_run(neo, args.nodes, args.rels, args.batch)
     neo.clear()
     neo.close()
-    print(f"neo4j batched    : {bn:>10,.0f} nodes/s  {br:>10,.0f} relationships/s")
+    print(f"neo4j batched    : {bn:>10,.0f} nodes/s  {br:>10,.0f} relationships/s  {_load()}")
     nn, nr = naive_run(uri, args.sample)
     print(
         f"neo4j naive      : {nn:>10,.0f} nodes/s  {nr:>10,.0f} relationships/s "
-        f"(one MERGE and one transaction per row, {args.sample:,}-row sample)"
+        f"{_load()} (one MERGE and one transaction per row, {args.sample:,}-row sample)"
     )
     print(
         f"speed-up batched/naive: nodes {bn / nn:.1f}x, relationships {br / nr:.1f}x "

@@ -24,7 +24,7 @@ from graph_models.records import (
     Node,
     Relationship,
 )
-from graph_models.schema import SCHEMA, Label, RelType
+from graph_models.schema import PROVENANCE_PROPERTIES, SCHEMA, Label, RelType
 from graph_models.store import neo4j_cypher as cy
 from graph_models.store.base import Direction, GraphStore, batched
 
@@ -163,27 +163,26 @@ class Neo4jStore(GraphStore):
     def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
         if not rows:
             return 0
-        groups: dict[tuple[RelType, Label, Label], list[dict[str, Any]]] = defaultdict(list)
-        for rel_type, start, end, key, flat in rows:
-            group = (rel_type, SCHEMA.label_of_key(start), SCHEMA.label_of_key(end))
-            groups[group].append({"start": start, "end": end, "key": key, **split_flat(flat)})
+        groups: dict[tuple[RelType, Label, Label], list[RelMap]] = defaultdict(list)
+        for row in rows:
+            groups[(row[0], SCHEMA.label_of_key(row[1]), SCHEMA.label_of_key(row[2]))].append(row)
+        ends = _by_label({r[1] for r in rows} | {r[2] for r in rows})
 
         def work(tx: ManagedTransaction) -> int:
+            # End nodes are looked up once per batch, before anything is written: a dangling
+            # relationship fails the batch with the missing keys and writes nothing.
+            ids = _element_ids(tx, ends)
+            _refuse_missing(ends, ids)
             written = 0
-            for (rel_type, start, end), params in groups.items():
-                query = cy.merge_relationships(rel_type, start, end)
-                result = tx.run(_q(query), rows=params, cap=RECORD_ID_CAP)
+            for (rel_type, start, end), group in groups.items():
+                params, provs, props = _rel_params(group, ids)
+                query = cy.merge_relationships(rel_type, start, end, props)
+                result = tx.run(_q(query), rows=params, provs=provs, cap=RECORD_ID_CAP)
                 count = int(result.single(strict=True)["written"])
-                if count != len(params):
-                    # MATCH finds no row for a missing end node: say so instead of dropping.
-                    ends = {p["start"] for p in params} | {p["end"] for p in params}
-                    present = {
-                        r["key"]
-                        for label, keys in _by_label(ends).items()
-                        for r in tx.run(_q(cy.get_nodes(label)), keys=keys).data()
-                    }
-                    missing = sorted(ends - present)
-                    raise StoreError(f"relationships point at missing nodes: {missing[:10]}")
+                if count != len(group):
+                    # A node deleted by another transaction since the look-up.
+                    _refuse_missing(ends, _element_ids(tx, ends))
+                    raise StoreError(f"{rel_type} batch wrote {count} of {len(group)} rows")
                 written += count
             return written
 
@@ -297,6 +296,48 @@ class Neo4jStore(GraphStore):
 def _chunk_params(chunk: dict[Label, list[str]]) -> tuple[list[Label], dict[str, Any]]:
     labels = sorted(chunk)
     return labels, {f"k{i}": chunk[label] for i, label in enumerate(labels)}
+
+
+def _element_ids(tx: ManagedTransaction, keys: dict[Label, list[str]]) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for label, label_keys in keys.items():
+        found = tx.run(_q(cy.element_ids(label)), keys=label_keys).single(strict=True)
+        ids.update(zip(found["keys"], found["ids"], strict=True))
+    return ids
+
+
+def _refuse_missing(keys: dict[Label, list[str]], ids: dict[str, str]) -> None:
+    missing = [k for label_keys in keys.values() for k in label_keys if k not in ids]
+    if missing:
+        raise StoreError(f"relationships point at missing nodes: {sorted(missing)[:10]}")
+
+
+def _rel_params(
+    group: list[RelMap], ids: dict[str, str]
+) -> tuple[list[list[Any]], list[list[list[str]]], list[str]]:
+    """Rows for ``cy.merge_relationships`` (laid out as its ``REL_*`` indexes say), the
+    distinct (agencies, compartments, sources) they point at, and the property names used."""
+    rows: list[list[Any]] = []
+    provs: dict[tuple[tuple[str, ...], ...], int] = {}
+    names: set[str] = set()
+    for _, start, end, key, flat in group:
+        props = {k: v for k, v in flat.items() if k not in PROVENANCE_PROPERTIES}
+        names.update(props)
+        prov = (tuple(flat["agencies"]), tuple(flat["compartments"]), tuple(flat["sources"]))
+        index = provs.setdefault(prov, len(provs))
+        rows.append(
+            [
+                ids[start],
+                ids[end],
+                key,
+                props,
+                flat["record_ids"],
+                index,
+                flat.get("first_seen"),
+                flat.get("last_seen"),
+            ]
+        )
+    return rows, [[list(p) for p in prov] for prov in provs], sorted(names)
 
 
 def _node(label: Label, key: str, flat: dict[str, Any]) -> Node:

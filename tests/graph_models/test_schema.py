@@ -67,5 +67,5 @@ def test_cypher_builders_refuse_names_outside_the_schema() -> None:
 def test_generated_merge_uses_parameters_only() -> None:
     text = cy.merge_relationships(RelType.PAID, Label.ACCOUNT, Label.PERSON)
     assert text.startswith("UNWIND $rows AS row")
-    assert "MERGE (a)-[r:PAID {key: row.key}]->(b)" in text
-    assert "MATCH (b:Person {key: row.end})" in text
+    assert "MERGE (a)-[r:PAID {key: row[2]}]->(b)" in text
+    assert "MATCH (b:Person) WHERE elementId(b) = row[1]" in text
