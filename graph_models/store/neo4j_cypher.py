@@ -95,26 +95,12 @@ def merge_nodes(label: Label) -> str:
     )
 
 
-def element_ids(label: Label) -> str:
-    """The element ids of the nodes among ``$keys`` (absent keys are left out).
-
-    A read-only statement seeks the key index without locking; inside a write statement the
-    same seek takes and later releases a lock per key, which cost a fifth of a relationship
-    batch. The ids are used in the same transaction only.
-    """
-    return (
-        "UNWIND $keys AS key\n"
-        f"MATCH (n:{_label(label)} {{key: key}})\n"
-        "RETURN collect(key) AS keys, collect(elementId(n)) AS ids"
-    )
-
-
 def merge_relationships(
     rel_type: RelType, start: Label, end: Label, props: Sequence[str] = ()
 ) -> str:
     """Merge rows laid out as ``REL_*`` says; ``props`` names the domain properties present.
 
-    End nodes come by element id (see ``element_ids``). Properties are set one by one rather
+    End nodes come by element id (see ``element_ids_multi``). Properties are set one by one rather
     than with ``r += map``: a map write makes the planner buffer every row (Eager) before the
     first MERGE, and ``coalesce`` keeps a stored value when a row lacks it, as ``+=`` does.
     """
@@ -176,6 +162,16 @@ def _keyed_nodes(labels: list[Label]) -> str:
         f"MATCH (n:{_label(label)}) WHERE n.key IN $k{i} RETURN n" for i, label in enumerate(labels)
     )
     return f"CALL () {{\n  {branches}\n}}\n"
+
+
+def element_ids_multi(labels: list[Label]) -> str:
+    """The element ids of the nodes among the keys (absent keys are left out).
+
+    A read-only statement seeks the key index without locking; inside a write statement the
+    same seek takes and later releases a lock per key, which cost a fifth of a relationship
+    batch. The relationship writer uses the ids in the same transaction only.
+    """
+    return _keyed_nodes(labels) + "RETURN collect(n.key) AS keys, collect(elementId(n)) AS ids"
 
 
 def get_nodes_multi(labels: list[Label]) -> str:

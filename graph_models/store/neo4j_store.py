@@ -299,11 +299,9 @@ def _chunk_params(chunk: dict[Label, list[str]]) -> tuple[list[Label], dict[str,
 
 
 def _element_ids(tx: ManagedTransaction, keys: dict[Label, list[str]]) -> dict[str, str]:
-    ids: dict[str, str] = {}
-    for label, label_keys in keys.items():
-        found = tx.run(_q(cy.element_ids(label)), keys=label_keys).single(strict=True)
-        ids.update(zip(found["keys"], found["ids"], strict=True))
-    return ids
+    labels, params = _chunk_params(keys)
+    found = tx.run(_q(cy.element_ids_multi(labels)), params).single(strict=True)
+    return dict(zip(found["keys"], found["ids"], strict=True))
 
 
 def _refuse_missing(keys: dict[Label, list[str]], ids: dict[str, str]) -> None:
