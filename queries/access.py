@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from graph_models.records import Agency, Node, Relationship, StoredProvenance
 from graph_models.schema import SCHEMA, Label, RelType
 from graph_models.store.base import GraphStore
+from graph_models.store.rows import trusted
 from queries.models import NodeView, RelView, Withheld
 
 # Whom to ask for what a compartment holds (the wording of a hit / no-hit marker).
@@ -115,11 +116,17 @@ class Scope(BaseModel):
             for r in prov.record_ids
             if (owners := files.get(r.partition("|")[0])) and owners <= self.compartments
         ]
-        return StoredProvenance(
-            agencies=[a for a in prov.agencies if a in self.compartments],
-            compartments=[c for c in prov.compartments if c in self.compartments],
-            sources=sources,
-            record_ids=records,
+        # The dates are dropped (another compartment's record dates), as the rule says.
+        return trusted(
+            StoredProvenance,
+            {
+                "agencies": [a for a in prov.agencies if a in self.compartments],
+                "compartments": [c for c in prov.compartments if c in self.compartments],
+                "sources": sources,
+                "record_ids": records,
+                "first_seen": None,
+                "last_seen": None,
+            },
         )
 
     def reads(self, node: Node) -> bool:
@@ -144,28 +151,36 @@ class Scope(BaseModel):
     def node_view(self, node: Node) -> NodeView:
         """A readable node as the caller may see it (call only when :meth:`reads` holds)."""
         props = node.properties
-        if node.label == Label.RESOLVED_ENTITY and not self.sees_all(node.provenance):
+        whole = self.sees_all(node.provenance)
+        if node.label == Label.RESOLVED_ENTITY and not whole:
             # The entity's name may come from a member the caller cannot read (rule 3).
             props = {k: v for k, v in props.items() if k != "name"}
-        # Built from an already valid node: construct, do not validate again (a neighbourhood
-        # answer makes hundreds of these per request).
-        return NodeView.model_construct(
-            label=node.label,
-            key=node.key,
-            properties=props,
-            provenance=self.redact(node.provenance),
-            partial=not self.sees_all(node.provenance),
+        # Built from an already valid node: no validation again (a neighbourhood answer makes
+        # hundreds of these per request).
+        return trusted(
+            NodeView,
+            {
+                "label": node.label,
+                "key": node.key,
+                "properties": props,
+                "provenance": node.provenance if whole else self.redact(node.provenance),
+                "partial": not whole,
+            },
         )
 
     def rel_view(self, rel: Relationship) -> RelView:
-        return RelView.model_construct(
-            type=rel.type,
-            start=rel.start,
-            end=rel.end,
-            key=rel.key,
-            properties=rel.properties,
-            provenance=self.redact(rel.provenance),
-            partial=not self.sees_all(rel.provenance),
+        whole = self.sees_all(rel.provenance)
+        return trusted(
+            RelView,
+            {
+                "type": rel.type,
+                "start": rel.start,
+                "end": rel.end,
+                "key": rel.key,
+                "properties": rel.properties,
+                "provenance": rel.provenance if whole else self.redact(rel.provenance),
+                "partial": not whole,
+            },
         )
 
     def agencies_of(self, prov: StoredProvenance) -> list[str]:

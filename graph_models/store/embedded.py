@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from graph_models.errors import SchemaError, StoreError, StoreUnavailableError
-from graph_models.merge import NodeMap, RelMap, merge_flat, split_stored
+from graph_models.merge import NodeMap, RelMap, merge_flat
 from graph_models.records import GraphCounts, Node, Relationship
 from graph_models.schema import SCHEMA, Label, RelType
+from graph_models.store import rows
 from graph_models.store.base import Direction, GraphStore, batched
 
 # SQLite caps host parameters per statement (32766 on current builds); stay well below.
@@ -355,12 +356,8 @@ def _type_filter(rel_types: Collection[RelType] | None) -> tuple[str, list[str]]
 
 
 def _node(key: str, label: str, data: str) -> Node:
-    props, prov = split_stored(json.loads(data))
-    return Node.model_construct(label=Label(label), key=key, properties=props, provenance=prov)
+    return rows.node(rows.label_of(label), key, json.loads(data))
 
 
 def _rel(src: str, typ: str, dst: str, rkey: str, data: str) -> Relationship:
-    props, prov = split_stored(json.loads(data))
-    return Relationship.model_construct(
-        type=RelType(typ), start=src, end=dst, key=rkey, properties=props, provenance=prov
-    )
+    return rows.relationship(rows.rel_type_of(typ), src, dst, rkey, json.loads(data))

@@ -17,7 +17,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
 
 from graph_models.errors import StoreError, StoreUnavailableError
-from graph_models.merge import NodeMap, RelMap, split_flat, split_stored
+from graph_models.merge import NodeMap, RelMap, split_flat
 from graph_models.records import (
     RECORD_ID_CAP,
     GraphCounts,
@@ -27,6 +27,10 @@ from graph_models.records import (
 from graph_models.schema import PROVENANCE_PROPERTIES, SCHEMA, Label, RelType
 from graph_models.store import neo4j_cypher as cy
 from graph_models.store.base import Direction, GraphStore, batched
+from graph_models.store.element_ids import ElementIdCache
+from graph_models.store.rows import node as build_node
+from graph_models.store.rows import rel_type_of
+from graph_models.store.rows import relationship as build_relationship
 
 T = TypeVar("T")
 _KEYS_CHUNK = 5_000
@@ -52,6 +56,7 @@ class Neo4jStore(GraphStore):
         self._driver = driver
         self.database = database
         self._owns_driver = owns_driver
+        self._element_ids = ElementIdCache()
 
     @classmethod
     def connect(cls, uri: str, user: str, password: str, *, database: str = "neo4j") -> Neo4jStore:
@@ -141,6 +146,7 @@ class Neo4jStore(GraphStore):
             raise StoreError(f"Neo4j statement failed: {e}") from e
 
     def clear(self) -> None:
+        self._element_ids.clear()
         self._run_auto(cy.CLEAR)
 
     # --- writes ----------------------------------------------------------------------------
@@ -151,14 +157,17 @@ class Neo4jStore(GraphStore):
         for label, key, flat in rows:
             by_label[label].append({"key": key, **split_flat(flat)})
 
-        def work(tx: ManagedTransaction) -> int:
-            written = 0
+        def work(tx: ManagedTransaction) -> list[tuple[str, str]]:
+            pairs: list[tuple[str, str]] = []
             for label, params in by_label.items():
                 result = tx.run(_q(cy.merge_nodes(label)), rows=params, cap=RECORD_ID_CAP)
-                written += int(result.single(strict=True)["written"])
-            return written
+                got = result.single(strict=True)
+                pairs.extend(zip(got["keys"], got["ids"], strict=True))
+            return pairs
 
-        return self._write(work)
+        pairs = self._write(work)
+        self._element_ids.remember(pairs)  # only once committed: the nodes now exist
+        return len(pairs)
 
     def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
         if not rows:
@@ -166,27 +175,48 @@ class Neo4jStore(GraphStore):
         groups: dict[tuple[RelType, Label, Label], list[RelMap]] = defaultdict(list)
         for row in rows:
             groups[(row[0], SCHEMA.label_of_key(row[1]), SCHEMA.label_of_key(row[2]))].append(row)
-        ends = _by_label({r[1] for r in rows} | {r[2] for r in rows})
+        ends = {r[1] for r in rows} | {r[2] for r in rows}
+        try:
+            return self._write(lambda tx: self._merge_rels(tx, groups, ends, trust=True))
+        except _StaleElementIdError:
+            # A remembered id no longer names the node with that key (deleted, perhaps
+            # reused): the transaction rolled back; look every end up again.
+            self._element_ids.forget(ends)
+            return self._write(lambda tx: self._merge_rels(tx, groups, ends, trust=False))
 
-        def work(tx: ManagedTransaction) -> int:
-            # End nodes are looked up once per batch, before anything is written: a dangling
-            # relationship fails the batch with the missing keys and writes nothing.
-            ids = _element_ids(tx, ends)
-            _refuse_missing(ends, ids)
-            written = 0
-            for (rel_type, start, end), group in groups.items():
-                params, provs, props = _rel_params(group, ids)
-                query = cy.merge_relationships(rel_type, start, end, props)
-                result = tx.run(_q(query), rows=params, provs=provs, cap=RECORD_ID_CAP)
-                count = int(result.single(strict=True)["written"])
-                if count != len(group):
-                    # A node deleted by another transaction since the look-up.
-                    _refuse_missing(ends, _element_ids(tx, ends))
-                    raise StoreError(f"{rel_type} batch wrote {count} of {len(group)} rows")
-                written += count
-            return written
-
-        return self._write(work)
+    def _merge_rels(
+        self,
+        tx: ManagedTransaction,
+        groups: dict[tuple[RelType, Label, Label], list[RelMap]],
+        ends: set[str],
+        *,
+        trust: bool,
+    ) -> int:
+        # End nodes are found before anything is written: a dangling relationship fails the
+        # batch with the missing keys and writes nothing.
+        ids, unknown = self._element_ids.split(ends) if trust else ({}, sorted(ends))
+        remembered = bool(ids)
+        if unknown:
+            wanted = _by_label(unknown)
+            found = _element_ids(tx, wanted)
+            _refuse_missing(wanted, found)
+            ids.update(found)
+            self._element_ids.remember(found.items())
+        written = 0
+        for (rel_type, start, end), group in groups.items():
+            params, provs, props = _rel_params(group, ids)
+            query = cy.merge_relationships(rel_type, start, end, props)
+            result = tx.run(_q(query), rows=params, provs=provs, cap=RECORD_ID_CAP)
+            count = int(result.single(strict=True)["written"])
+            if count != len(group):
+                if remembered:
+                    raise _StaleElementIdError
+                # A node deleted by another transaction since the look-up.
+                wanted = _by_label(ends)
+                _refuse_missing(wanted, _element_ids(tx, wanted))
+                raise StoreError(f"{rel_type} batch wrote {count} of {len(group)} rows")
+            written += count
+        return written
 
     def delete_relationships(self, identities: Sequence[tuple[str, str, str, str]]) -> int:
         groups: dict[tuple[RelType, Label, Label], list[dict[str, str]]] = defaultdict(list)
@@ -205,6 +235,7 @@ class Neo4jStore(GraphStore):
 
     def delete_nodes(self, keys: Collection[str]) -> int:
         grouped = _by_label(keys)
+        self._element_ids.forget(keys)
 
         def work(tx: ManagedTransaction) -> int:
             deleted = 0
@@ -293,6 +324,10 @@ class Neo4jStore(GraphStore):
         )
 
 
+class _StaleElementIdError(Exception):
+    """A relationship batch matched fewer end nodes by remembered id than it sent."""
+
+
 def _chunk_params(chunk: dict[Label, list[str]]) -> tuple[list[Label], dict[str, Any]]:
     labels = sorted(chunk)
     return labels, {f"k{i}": chunk[label] for i, label in enumerate(labels)}
@@ -333,23 +368,18 @@ def _rel_params(
                 index,
                 flat.get("first_seen"),
                 flat.get("last_seen"),
+                start,
+                end,
             ]
         )
     return rows, [[list(p) for p in prov] for prov in provs], sorted(names)
 
 
 def _node(label: Label, key: str, flat: dict[str, Any]) -> Node:
-    props, prov = split_stored(flat)
-    return Node.model_construct(label=label, key=key, properties=props, provenance=prov)
+    return build_node(label, key, flat)
 
 
 def _rel(row: dict[str, Any]) -> Relationship:
-    props, prov = split_stored(row["props"])
-    return Relationship.model_construct(
-        type=RelType(row["type"]),
-        start=row["start"],
-        end=row["end"],
-        key=row["key"],
-        properties=props,
-        provenance=prov,
+    return build_relationship(
+        rel_type_of(row["type"]), row["start"], row["end"], row["key"], row["props"]
     )
