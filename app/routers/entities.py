@@ -2,8 +2,9 @@
 
 Each route passes the caller's scope into the query layer, which enforces the compartments
 (hit / no-hit markers instead of content); each needs a stated purpose and is audited with
-the entity keys it returned. Keys may hold ``/`` (declaration numbers), hence ``:path``; the
-sub-resources are declared before the bare profile route so they match first.
+the entity keys it returned, and answers in its own thread (``ModelJSON``, see
+app.responses). Keys may hold ``/`` (declaration numbers), hence ``:path``; the sub-resources
+are declared before the bare profile route so they match first.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Query
 
 from app.deps import AuditDep, PurposeDep, ScopeDep, StoreDep
 from app.problems import PROBLEM_RESPONSES
+from app.responses import ModelJSON
 from graph_models.schema import RelType
 from queries.models import (
     Attribute,
@@ -57,7 +59,7 @@ def search(
     q: Annotated[str, Query(min_length=2, max_length=200, examples=["Acme Trading"])],
     mode: SearchMode = SearchMode.AUTO,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> SearchResult:
+) -> ModelJSON:
     """Parties by name (fuzzy) or identifier (tax id, VAT, IBAN, passport, phone, e-mail)."""
     result = search_query(store, q, scope=scope, mode=mode, limit=limit)
     audit.log(
@@ -66,7 +68,7 @@ def search(
         purpose=purpose,
         query=q,
     )
-    return result
+    return ModelJSON(result)
 
 
 @router.get("/entities/{key:path}/neighbourhood", response_model=Neighbourhood)
@@ -82,7 +84,7 @@ def neighbourhood(
     date_from: DateFrom = None,
     date_to: DateTo = None,
     limit: Annotated[int, Query(ge=1, le=2_000)] = 500,
-) -> Neighbourhood:
+) -> ModelJSON:
     """The visible graph within ``hops`` of an entity (hubs are shown, not expanded)."""
     try:
         result = neighbourhood_query(
@@ -100,7 +102,7 @@ def neighbourhood(
         audit.log("read", entities=[key], purpose=purpose, outcome="error")
         raise
     audit.log("read", entities=[n.key for n in result.nodes], purpose=purpose)
-    return result
+    return ModelJSON(result)
 
 
 @router.get("/entities/{key:path}/timeline", response_model=Timeline)
@@ -112,7 +114,7 @@ def timeline(
     audit: AuditDep,
     date_from: DateFrom = None,
     date_to: DateTo = None,
-) -> Timeline:
+) -> ModelJSON:
     """The dated events of an entity: declarations, transactions, reports, filings, roles."""
     try:
         result = timeline_query(
@@ -124,7 +126,7 @@ def timeline(
     audit.log(
         "read", entities=[result.key, *sorted({e.party for e in result.events})], purpose=purpose
     )
-    return result
+    return ModelJSON(result)
 
 
 @router.get("/entities/{key:path}/shared", response_model=SharedAttributes)
@@ -136,7 +138,7 @@ def shared(
     audit: AuditDep,
     attributes: Annotated[list[Attribute] | None, Query()] = None,
     cap: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> SharedAttributes:
+) -> ModelJSON:
     """Other entities sharing an address, phone, e-mail, account or director."""
     try:
         result = shared_attributes(store, key, scope=scope, attributes=attributes, cap=cap)
@@ -145,13 +147,13 @@ def shared(
         raise
     keys = [result.key] + [s.key for v in result.shared for s in v.sharers]
     audit.log("read", entities=keys, purpose=purpose)
-    return result
+    return ModelJSON(result)
 
 
 @router.get("/entities/{key:path}", response_model=Profile)
 def profile(
     key: str, store: StoreDep, scope: ScopeDep, purpose: PurposeDep, audit: AuditDep
-) -> Profile:
+) -> ModelJSON:
     """An entity's records by agency, accounts, key figures, alerts and withheld markers."""
     try:
         result = profile_query(store, key, scope=scope)
@@ -160,7 +162,7 @@ def profile(
         raise
     members = [n.key for nodes in result.records_by_agency.values() for n in nodes]
     audit.log("read", entities=[result.key, *members], purpose=purpose)
-    return result
+    return ModelJSON(result)
 
 
 @router.get("/paths", response_model=Paths)
@@ -177,7 +179,7 @@ def paths(
     agencies: Agencies = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
-) -> Paths:
+) -> ModelJSON:
     """Up to ``k`` shortest visible paths between two entities, each hop with its evidence."""
     try:
         result = paths_query(
@@ -197,4 +199,4 @@ def paths(
         raise
     keys = {source, target} | {n.key for p in result.paths for n in p.nodes}
     audit.log("read", entities=sorted(keys), purpose=purpose)
-    return result
+    return ModelJSON(result)
