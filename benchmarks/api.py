@@ -156,8 +156,65 @@ async def client_loop(
             errors[endpoint] += 1
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and all its descendants."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            # Fields after the command name: state is the first, utime and stime the 12th/13th.
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue  # a process that ended meanwhile
+    return total
+
+
+def neo4j_pid() -> int | None:
+    """The benchmark Neo4j's launcher, when this script's launcher runs it (else unknown)."""
+    if os.environ.get("IFFGRAPH_BENCH_NEO4J_URI"):
+        return None
+    try:
+        return int((ROOT / ".neo4j-local-bench" / "neo4j.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+class CpuMeter:
+    """CPU seconds of the server processes, the Neo4j server and this client over a window:
+    on a shared machine requests per CPU-second vary far less than latency does."""
+
+    def __init__(self, server: int, neo4j: int | None) -> None:
+        self.pids = {"server": server, "neo4j": neo4j}
+        self.start: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        out = {name: tree_cpu_s(pid) for name, pid in self.pids.items() if pid is not None}
+        out["client"] = time.process_time()
+        return out
+
+    def begin(self) -> None:
+        self.start = self._now()
+
+    def end(self) -> None:
+        self.used = {k: v - self.start[k] for k, v in self._now().items()}
+
+
 async def run_clients(
-    port: int, token: str, keys: list[str], names: list[str], clients: int, seconds: float
+    port: int,
+    token: str,
+    keys: list[str],
+    names: list[str],
+    clients: int,
+    seconds: float,
+    meter: CpuMeter,
 ) -> tuple[dict[str, list[float]], dict[str, int], float]:
     """``clients`` concurrent clients, each with its own keep-alive connection.
 
@@ -185,6 +242,7 @@ async def run_clients(
 
         for _ in range(2):
             await asyncio.gather(*(warm(i) for i in range(clients)))
+        meter.begin()
         t0 = time.monotonic()
         until = t0 + seconds
         await asyncio.gather(
@@ -194,6 +252,7 @@ async def run_clients(
             )
         )
         wall = time.monotonic() - t0
+        meter.end()
     return lat, errors, wall
 
 
@@ -238,13 +297,15 @@ def bench(kind: str, args: argparse.Namespace) -> None:
         )
         port = free_port()
         server = start_server(env, port, args.workers)
+        meter = CpuMeter(server.pid, neo4j_pid() if kind == "neo4j" else None)
+        load_before = os.getloadavg()[0]
         try:
             token = httpx.post(
                 f"http://127.0.0.1:{port}/api/v1/auth/token",
                 data={"username": USER, "password": PASSWORD},
             ).json()["access_token"]
             lat, errors, wall = asyncio.run(
-                run_clients(port, token, keys, names, args.clients, args.seconds)
+                run_clients(port, token, keys, names, args.clients, args.seconds, meter)
             )
         finally:
             server.terminate()
@@ -266,6 +327,12 @@ def bench(kind: str, args: argparse.Namespace) -> None:
     print(
         f"  all            p50 {pct(every, 0.5):6.1f} ms  p95 {pct(every, 0.95):6.1f} ms"
         f"  p99 {pct(every, 0.99):6.1f} ms  mean {mean:.1f} ms  (target p95 < 100 ms)"
+    )
+    cpu = "  ".join(f"{name} {used:.1f} s" for name, used in meter.used.items())
+    server_cpu = meter.used["server"] + meter.used.get("neo4j", 0.0)
+    print(
+        f"  CPU {cpu};  {total / server_cpu:,.0f} requests per server CPU-second"
+        f"  (load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after)"
     )
 
 
