@@ -5,11 +5,24 @@ matched to the import of the same shipment declared in country B (B != A): same 
 importer (the same real party by entity resolution or identical tax id, or the same normalised
 name in the same country), same HS 6 subheading, the import declared within ``max_days`` after
 the export, and the quantity within ``quantity_tolerance``. Matching is one-to-one and greedy
-on (days apart, quantity difference, keys), so it is deterministic. Shipments that agree on
-parties, goods and dates but not on quantity are matched in a second pass
-(``match_without_quantity``) and the quantity gap is shown as its own indicator: one side
+on (days apart, quantity difference, keys), so it is deterministic.
+
+Shipments that agree on parties, goods and dates but not on quantity are matched in a second
+pass (``match_without_quantity``), and the quantity gap is shown as its own indicator: one side
 under-declaring quantity *and* value keeps a normal unit value, so only the comparison of the
-two sides shows it.
+two sides shows it. Without a shipment reference common to both declarations such a match is
+a guess, so the second pass is strict twice over:
+
+- *pairing*: the leftover exports and imports of one trading relation that could belong
+  together (same parties and goods, in the window) form a connected group; the group pairs
+  only when it holds as many exports as imports and, taken in date order (shipments between
+  two parties arrive in the order they left), every export meets its import within the
+  window. An unbalanced group means a partner record is missing, so no pairing is trusted;
+- *pattern*: a relation's (exporter, importer, HS 6) unreferenced pairs count only when at
+  least ``min_unreferenced_pairs`` of them are beyond the gap threshold and all of those
+  understate the same side. A single mismatch is as likely two different shipments each
+  missing its partner record; the same side under-declaring shipment after shipment is the
+  misdeclaration the typology describes.
 
 The import value is CIF, the export value FOB, so the import is deflated by the IMF's
 conventional CIF/FOB factor of 1.10 (IMF, *Direction of Trade Statistics Guide*, 1993: the
@@ -33,9 +46,10 @@ O(D + C log C) for D declarations and C candidate pairs; statistics are O(S) for
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +57,7 @@ from graph_models.records import Node
 from graph_models.schema import Label
 from graph_models.store.base import GraphStore
 from loaders.keys import norm_text
+from loaders.tax import parse_period
 from queries.alerts import Alert, EvidenceRecord, Indicator, Typology, alert_id
 from queries.misinvoicing import (
     PartyIndex,
@@ -94,12 +109,18 @@ class MirrorConfig(BaseModel):
         description="relative quantity difference for a first-pass match (rounding, tare)",
     )
     match_without_quantity: bool = Field(
-        default=False,
-        description="second pass: match remaining exports and imports of the same parties,"
-        " goods and dates whatever the quantity when each is the other's only candidate,"
-        " showing the quantity gap as an indicator."
-        " Off by default: without a shipment reference it also pairs two different shipments"
-        " whose own partner declarations are missing",
+        default=True,
+        description="second pass: pair the remaining exports and imports of one relation in"
+        " date order whatever the quantity, when they balance (see the module docstring),"
+        " showing the quantity gap as an indicator",
+    )
+    min_unreferenced_pairs: int = Field(
+        default=3,
+        ge=1,
+        description="second-pass pairs of one relation (exporter, importer, HS 6) beyond the"
+        " gap threshold, all understating the same side, needed before any of them alerts:"
+        " without a shipment reference one or two mismatches are as likely different"
+        " shipments whose partner records are missing (judgement: a pattern, three times)",
     )
     fx: FxTable = Field(
         default_factory=FxTable,
@@ -111,6 +132,13 @@ class MirrorConfig(BaseModel):
     )
     statistics_min_gap_value: float = Field(
         default=10_000.0, ge=0, description="absolute gap (USD) below which a figure is ignored"
+    )
+    statistics_pool_neighbours: bool = Field(
+        default=True,
+        description="a figure's gap must hold, in the same direction, when the adjacent periods"
+        " are added to both sides: goods exported at the end of one period are imported in the"
+        " next, so timing alone makes opposite gaps in consecutive periods (the timing"
+        " asymmetry of mirror statistics, IMF Direction of Trade Statistics Guide)",
     )
 
 
@@ -176,8 +204,8 @@ def _one_to_one(
     candidates: list[tuple[int, float, Shipment, Shipment]], config: MirrorConfig
 ) -> list[MirrorPair]:
     """Greedy one-to-one assignment on quantity matches: closest in time, then in quantity,
-    then by keys. The optional second pass takes, among what is left, only pairs that are each
-    other's single candidate (an export with one possible import that has no other export)."""
+    then by keys. The optional second pass pairs what is left in date order, group by group,
+    where the groups balance (see the module docstring)."""
     ordered = sorted(candidates, key=lambda c: (c[0], c[1], c[2].key, c[3].key))
     used: set[str] = set()
     pairs: list[MirrorPair] = []
@@ -187,16 +215,62 @@ def _one_to_one(
         used.update((x.key, m.key))
         pairs.append(MirrorPair(x, m, quantity_matched=True))
     if config.match_without_quantity:
-        left = [c for c in ordered if c[2].key not in used and c[3].key not in used]
-        exports = Counter(c[2].key for c in left)
-        imports = Counter(c[3].key for c in left)
-        pairs += [
-            MirrorPair(x, m, quantity_matched=False)
-            for _days, _gap, x, m in left
-            if exports[x.key] == 1 and imports[m.key] == 1
-        ]
+        left = [(x, m) for _d, _g, x, m in ordered if x.key not in used and m.key not in used]
+        pairs += _in_date_order(left, config)
     pairs.sort(key=lambda p: (p.export.key, p.imp.key))
     return pairs
+
+
+def _in_date_order(left: list[tuple[Shipment, Shipment]], config: MirrorConfig) -> list[MirrorPair]:
+    """Pairs of the balanced groups of leftover candidates, first export with first import.
+
+    A group is a connected component of the candidate graph (export -- import when they may
+    be one shipment). O(C log C) for C candidates."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        root = key
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[key] != root:
+            parent[key], key = root, parent[key]
+        return root
+
+    for x, m in left:
+        parent[find(x.key)] = find(m.key)
+    groups: dict[str, tuple[dict[str, Shipment], dict[str, Shipment]]] = defaultdict(
+        lambda: ({}, {})
+    )
+    for x, m in left:
+        exports, imports = groups[find(x.key)]
+        exports[x.key], imports[m.key] = x, m
+    out: list[MirrorPair] = []
+    for exports, imports in groups.values():
+        xs = sorted(exports.values(), key=lambda s: (s.date, s.key))
+        ms = sorted(imports.values(), key=lambda s: (s.date, s.key))
+        if len(xs) != len(ms):
+            continue
+        paired = list(zip(xs, ms, strict=True))
+        if all(0 <= days_between(x.date, m.date) <= config.max_days for x, m in paired):
+            out += [MirrorPair(x, m, quantity_matched=False) for x, m in paired]
+    return out
+
+
+def _patterned(
+    pairs: list[tuple[MirrorPair, tuple[str, str, str], float, str]], config: MirrorConfig
+) -> set[tuple[str, str, str]]:
+    """Relations whose unreferenced pairs show the same side understated often enough.
+
+    ``pairs`` are (pair, relation, gap, understated side) of the second-pass pairs."""
+    sides: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for _pair, relation, gap, side in pairs:
+        if gap >= config.gap_threshold:
+            sides[relation].append(side)
+    return {
+        relation
+        for relation, found in sides.items()
+        if len(found) >= config.min_unreferenced_pairs and len(set(found)) == 1
+    }
 
 
 def _match_keys(index: PartyIndex, s: Shipment) -> list[tuple[str, str, str]]:
@@ -227,28 +301,35 @@ def detect_mirror_discrepancies(
 ) -> list[Alert]:
     """Alerts for matched export/import declaration pairs whose values disagree."""
     index = parties if parties is not None else PartyIndex.build(store)
-    flagged: dict[tuple[str, str, str, str], list[dict[str, object]]] = defaultdict(list)
-    nodes: dict[str, Node] = {}
+    measured: list[tuple[MirrorPair, tuple[str, str, str], float, str]] = []
     for pair in match_pairs(read_shipments(store), index, config):
-        x, m = pair.export, pair.imp
-        values = _comparable(x, m, config)
+        values = _comparable(pair.export, pair.imp, config)
         if values is None:
             continue
+        exported, imported, _currency = values
+        imported_fob = imported / config.cif_fob_factor
+        gap = abs(imported_fob - exported) / max(imported_fob, exported)
+        side = "import" if imported_fob < exported else "export"
+        # Matched pairs have both parties and an HS 6 (match_pairs skips any without).
+        x = pair.export
+        relation = (index.identity(str(x.sender)), index.identity(str(x.receiver)), str(x.hs6))
+        measured.append((pair, relation, gap, side))
+    patterned = _patterned([m for m in measured if not m[0].quantity_matched], config)
+    flagged: dict[tuple[str, str, str, str], list[dict[str, object]]] = defaultdict(list)
+    nodes: dict[str, Node] = {}
+    for pair, relation, gap, side in measured:
+        if not pair.quantity_matched and relation not in patterned:
+            continue
+        x, m = pair.export, pair.imp
+        values = _comparable(x, m, config)
+        assert values is not None  # measured pairs are comparable
         exported, imported, currency = values
         imported_fob = imported / config.cif_fob_factor
         diff = imported_fob - exported
-        gap = abs(diff) / max(imported_fob, exported)
         if gap < config.gap_threshold or abs(diff) < config.min_gap_value:
             continue
-        # Matched pairs have both parties and an HS 6 (match_pairs skips any without).
-        group = (
-            index.identity(str(x.sender)),
-            index.identity(str(x.receiver)),
-            str(x.hs6),
-            x.date[:4],
-        )
         qgap = _quantity_gap(x, m)
-        flagged[group].append(
+        flagged[(*relation, x.date[:4])].append(
             {
                 "export_declaration": x.key,
                 "import_declaration": m.key,
@@ -262,7 +343,7 @@ def detect_mirror_discrepancies(
                 "import_value_fob": round(imported_fob, 2),
                 "gap": round(gap, 4),
                 "gap_value": round(abs(diff), 2),
-                "understated_side": "import" if diff < 0 else "export",
+                "understated_side": side,
                 "quantity_matched": pair.quantity_matched,
                 "quantity_gap": None if qgap is None else round(qgap, 4),
                 "parties": sorted(
@@ -407,6 +488,7 @@ def detect_statistics_discrepancies(
 ) -> list[Alert]:
     """Alerts where a country's imports (CIF, deflated) and its partner's exports disagree."""
     figures = _figures(store)
+    periods_by_pair = _periods_by_pair(figures)
     alerts = []
     for key in sorted(figures):
         if key[2] != "import":
@@ -424,6 +506,10 @@ def detect_statistics_discrepancies(
         diff = imported_fob - exported
         gap = abs(diff) / biggest
         if gap < config.statistics_gap_threshold or abs(diff) < config.statistics_min_gap_value:
+            continue
+        if config.statistics_pool_neighbours and not _persists(
+            figures, periods_by_pair, key, diff, config
+        ):
             continue
         nodes = [*imp.nodes, *mirror.nodes]
         records = [node_evidence(n, date_prop=None, amount_prop="value") for n in nodes]
@@ -473,6 +559,58 @@ def detect_statistics_discrepancies(
         )
     alerts.sort(key=lambda a: (-a.score, a.id))
     return alerts
+
+
+def _adjacent(period: str, other: str) -> bool:
+    """Whether two periods (``YYYY``, ``YYYY-Qn``, ``YYYY-MM``) follow each other."""
+    try:
+        a, b = parse_period(period), parse_period(other)
+    except ValueError:
+        return False
+    one = timedelta(days=1)
+    return a.last + one == b.first or b.last + one == a.first
+
+
+def _periods_by_pair(
+    figures: dict[tuple[str, str, str, str, str], _Figure],
+) -> dict[tuple[str, str, str], set[str]]:
+    """(country, country, HS 6) -> periods with a figure either way, countries sorted."""
+    out: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for reporter, partner, _flow, hs6, period in figures:
+        low, high = sorted((reporter, partner))
+        out[(low, high, hs6)].add(period)
+    return out
+
+
+def _persists(
+    figures: dict[tuple[str, str, str, str, str], _Figure],
+    periods_by_pair: dict[tuple[str, str, str], set[str]],
+    key: tuple[str, str, str, str, str],
+    diff: float,
+    config: MirrorConfig,
+) -> bool:
+    """The import figure's gap with the partner's exports, pooled with the adjacent periods of
+    both flows, still passes the thresholds in the same direction."""
+    importer, exporter, _, hs6, period = key
+    low, high = sorted((importer, exporter))
+    periods = {period} | {
+        p for p in periods_by_pair.get((low, high, hs6), ()) if _adjacent(period, p)
+    }
+    imported = sum(
+        f.value for p in periods if (f := figures.get((importer, exporter, "import", hs6, p)))
+    )
+    exported = sum(
+        f.value for p in periods if (f := figures.get((exporter, importer, "export", hs6, p)))
+    )
+    imported_fob = imported / config.cif_fob_factor
+    pooled = imported_fob - exported
+    biggest = max(imported_fob, exported)
+    return (
+        biggest > 0
+        and (pooled < 0) == (diff < 0)
+        and abs(pooled) / biggest >= config.statistics_gap_threshold
+        and abs(pooled) >= config.statistics_min_gap_value
+    )
 
 
 def one_sided_statistics(store: GraphStore) -> list[OneSidedFlow]:

@@ -20,6 +20,7 @@ from queries.mirror import (
     MirrorConfig,
     detect_mirror_discrepancies,
     detect_statistics_discrepancies,
+    match_pairs,
     one_sided_statistics,
 )
 from queries.misinvoicing import PartyIndex, read_shipments
@@ -438,22 +439,101 @@ def test_a_mirror_pair_with_a_40_percent_gap_flags_and_5_percent_does_not(
     assert {"company:customs:tax:CN77", "company:customs:name:CN:acme ltd"} <= set(alert.entities)
 
 
-def test_a_pair_understating_quantity_too_matches_only_in_the_second_pass(
+def _understated_run(g: TradeGraph, sides: list[str]) -> list[tuple[str, str]]:
+    """Shipments a month apart whose ``side`` declares 40% of the quantity and the value
+    (import values are CIF: 110,000 is the 100,000 exported)."""
+    out = []
+    for i, side in enumerate(sides, start=1):
+        low = side == "import"
+        full, cut = (100, 100_000), (40, 40_000)
+        pair = _mirror_pair(
+            g, f"U{i}", export_day=f"2023-{i:02d}-01", import_day=f"2023-{i:02d}-15",
+            export=full if low else cut, imported=(40, 44_000) if low else (100, 110_000),
+        )  # fmt: skip
+        out.append(pair)
+    return out
+
+
+def test_one_side_understating_quantity_and_value_again_and_again_alerts(
     store: GraphStore,
 ) -> None:
     g = TradeGraph()
-    _mirror_pair(
-        g, "3", export_day="2023-03-01", import_day="2023-03-15", export=(100, 100_000),
-        imported=(40, 44_000),
-    )  # fmt: skip
+    pairs = _understated_run(g, ["import", "import", "import"])
     g.write(store)
 
-    # By default a match needs the quantity within tolerance.
-    assert detect_mirror_discrepancies(store) == []
-    second_pass = MirrorConfig(match_without_quantity=True)
-    (alert,) = detect_mirror_discrepancies(store, config=second_pass)
+    (alert,) = detect_mirror_discrepancies(store)
+
+    found = [(p["export_declaration"], p["import_declaration"]) for p in alert.details["pairs"]]
+    assert sorted(found) == sorted(pairs)
+    assert all(p["quantity_matched"] is False for p in alert.details["pairs"])
+    assert {p["understated_side"] for p in alert.details["pairs"]} == {"import"}
     quantity = next(i for i in alert.indicators if i.name == "quantity_gap")
     assert quantity.value == pytest.approx(0.6)
+
+
+def test_fewer_unreferenced_mismatches_than_the_pattern_needs_do_not_alert(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    _understated_run(g, ["import", "import"])
+    g.write(store)
+
+    # Without a shipment reference two mismatches may be different shipments.
+    assert detect_mirror_discrepancies(store) == []
+    (alert,) = detect_mirror_discrepancies(store, config=MirrorConfig(min_unreferenced_pairs=2))
+    assert len(alert.details["pairs"]) == 2
+    assert (
+        detect_mirror_discrepancies(store, config=MirrorConfig(match_without_quantity=False)) == []
+    )
+
+
+def test_unreferenced_mismatches_understating_either_side_do_not_alert(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    _understated_run(g, ["import", "export", "import", "import"])
+    g.write(store)
+    assert detect_mirror_discrepancies(store) == []
+
+
+def test_leftover_declarations_pair_in_date_order_only_when_they_balance(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    cn_exp, gb_exp, cn_imp, gb_imp = _mirror_parties(g)
+    # Two exports ten days apart and one import after both: which export it belongs to
+    # cannot be told, so none is paired.
+    for n, day in (("A", "2023-03-01"), ("B", "2023-03-11")):
+        g.declaration(
+            f"X{n}", flow="export", country="CN", date=day, sender=cn_exp, receiver=cn_imp,
+            quantity=100, value=100_000,
+        )  # fmt: skip
+    g.declaration(
+        "MA", flow="import", country="GB", date="2023-03-20", sender=gb_exp, receiver=gb_imp,
+        quantity=40, value=44_000,
+    )  # fmt: skip
+    # Two exports and two imports: the first export meets the first import, whatever the
+    # days apart (the second import is closer to the first export than the first one is).
+    for n, (x_day, m_day) in {
+        "C": ("2023-06-01", "2023-06-25"),
+        "D": ("2023-06-20", "2023-07-09"),
+    }.items():
+        g.declaration(
+            f"X{n}", flow="export", country="CN", date=x_day, sender=cn_exp, receiver=cn_imp,
+            quantity=100, value=100_000,
+        )  # fmt: skip
+        g.declaration(
+            f"M{n}", flow="import", country="GB", date=m_day, sender=gb_exp, receiver=gb_imp,
+            quantity=40, value=44_000,
+        )  # fmt: skip
+    g.write(store)
+
+    config = MirrorConfig(min_unreferenced_pairs=1)
+    pairs = match_pairs(read_shipments(store), PartyIndex.build(store), config)
+    assert sorted((p.export.key, p.imp.key) for p in pairs) == [
+        ("declaration:CN:XC:1", "declaration:GB:MC:1"),
+        ("declaration:CN:XD:1", "declaration:GB:MD:1"),
+    ]
 
 
 def test_mirror_values_in_different_currencies_are_converted(store: GraphStore) -> None:
@@ -491,15 +571,23 @@ def test_pairs_outside_the_window_or_in_one_country_are_not_matched(store: Graph
 # --- mirror: partner statistics --------------------------------------------------------------
 
 
-def _stat(g: TradeGraph, reporter: str, partner: str, flow: str, hs: str, value: float) -> str:
+def _stat(
+    g: TradeGraph,
+    reporter: str,
+    partner: str,
+    flow: str,
+    hs: str,
+    value: float,
+    period: str = "2023",
+) -> str:
     return g.add(
-        f"tradestat:{reporter}:{partner}:{flow}:{hs}:2023",
+        f"tradestat:{reporter}:{partner}:{flow}:{hs}:{period}",
         "external",
         reporter=reporter,
         partner=partner,
         flow=flow,
         hs_code=hs,
-        period="2023",
+        period=period,
         value=value,
     )
 
@@ -524,3 +612,26 @@ def test_partner_statistics_that_disagree_alert_and_one_sided_ones_are_listed(
     (one_sided,) = one_sided_statistics(store)
     assert one_sided.statistics == [lonely]
     assert (one_sided.reporter, one_sided.partner, one_sided.flow) == ("GB", "US", "import")
+
+
+def test_a_statistics_gap_that_the_next_period_makes_up_is_timing_not_a_finding(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    # Goods exported late in 2022 and imported early in 2023: 2022 shows imports short by
+    # half, 2023 imports long by as much; over both years the two sides agree.
+    _stat(g, "GB", "CN", "import", "851713", 550_000, "2022")  # 500,000 FOB
+    _stat(g, "CN", "GB", "export", "851713", 1_000_000, "2022")
+    _stat(g, "GB", "CN", "import", "851713", 1_650_000, "2023")  # 1,500,000 FOB
+    _stat(g, "CN", "GB", "export", "851713", 1_000_000, "2023")
+    # A gap that persists next door alerts.
+    short = _stat(g, "GB", "CN", "import", "847130", 440_000, "2022")  # 400,000 FOB
+    _stat(g, "CN", "GB", "export", "847130", 1_000_000, "2022")
+    _stat(g, "GB", "CN", "import", "847130", 1_100_000, "2023")
+    _stat(g, "CN", "GB", "export", "847130", 1_000_000, "2023")
+    g.write(store)
+
+    (alert,) = detect_statistics_discrepancies(store)
+    assert short in alert.entities
+    unpooled = MirrorConfig(statistics_pool_neighbours=False)
+    assert len(detect_statistics_discrepancies(store, config=unpooled)) == 3
