@@ -288,13 +288,17 @@ def detect(
 
 def print_evaluation(scores: list[TypologyScore]) -> None:
     table = Table(title="Detectors against the planted truth", title_justify="left")
-    for col in ("typology", "alerts", "schemes", "precision", "recall"):
+    for col in ("typology", "alerts", "schemes", "precision", "recall", "aggregate"):
         table.add_column(col, justify="left" if col == "typology" else "right")
     for sc in scores:
         p = "-" if sc.precision is None else f"{sc.precision:.2f}"
         r = "-" if sc.recall is None else f"{sc.recall:.2f}"
-        table.add_row(sc.typology.value, str(sc.alerts), str(sc.schemes), p, r)
+        table.add_row(sc.typology.value, str(sc.alerts), str(sc.schemes), p, r, str(sc.aggregate))
     console.print(table)
+    console.print(
+        "aggregate: alerts naming no party (partner statistics), not counted in precision",
+        style="dim",
+    )
 
 
 @cli.command()
