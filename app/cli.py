@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -102,8 +103,10 @@ def serve(
     """Run the HTTP API (FastAPI) on the configured store."""
     settings = get_settings()
     configure_logging()
+    api = create_app(settings)
+    gc.freeze()  # start-up objects out of the cyclic collector's sight, see app.asgi
     uvicorn.run(
-        create_app(settings),
+        api,
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level="info",

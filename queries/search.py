@@ -131,8 +131,8 @@ class NameIndex:
 
     keys: list[str] = field(default_factory=list)
     cores: list[str] = field(default_factory=list)
-    postings: dict[str, list[int]] = field(default_factory=dict)
-    identifiers: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    postings: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    identifiers: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
     vocabulary: list[str] = field(default_factory=list)
     signature: tuple[tuple[str, int], ...] = ()
     checked_at: float = 0.0
@@ -154,8 +154,11 @@ class NameIndex:
                 value = node.properties.get(prop)
                 if isinstance(value, str) and (normal := norm_id(value)):
                     identifiers[normal].append((position, prop))
-        index.postings = dict(postings)
-        index.identifiers = dict(identifiers)
+        # Tuples, not lists: the cyclic collector stops tracking a tuple of plain values, so
+        # a full collection does not walk the index's tens of thousands of entries (it did,
+        # for a sixth of the API's CPU time).
+        index.postings = {word: tuple(at) for word, at in postings.items()}
+        index.identifiers = {value: tuple(at) for value, at in identifiers.items()}
         index.vocabulary = sorted(postings)
         return index
 
