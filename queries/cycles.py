@@ -30,6 +30,15 @@ Which cycles, and which typology:
   other party is in a secrecy jurisdiction (``two_party_needs_secrecy``: between ordinary
   parties it is mostly a refund); secrecy jurisdictions on the way raise the score.
 
+Common control. Foreign-to-foreign transfers reach no home FIU, so funds sent to one offshore
+company and returned by another under the same board leave no cycle in the records, nor do
+funds that come back to a sister company of the originator. With ``control_groups`` a second,
+money-only search contracts the companies that share a director (the board seats a register
+records) into one node each, and keeps the round trips that pass through such a group and
+cite some flow the first search did not. Only directors count, not owners: beneficial
+ownership usually links the originator to its own offshore vehicles, and contracting those
+would make the round trip vanish inside one node.
+
 Canonical rotation. A cycle is found once: from its first flow in time. When the days are not
 all equal exactly one rotation is time-respecting (the cyclic day sequence has one descent,
 and the rotation must start right after it); when every flow is on one day, the rotation
@@ -59,6 +68,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph_models.schema import RelType
 from graph_models.store.base import GraphStore
 from queries.alerts import Alert, Indicator, Typology, alert_id
 from queries.projection import (
@@ -156,6 +166,18 @@ class CycleConfig(BaseModel):
         description="path extensions tried from one anchor flow before its search stops"
         " (a ring traded round many times has combinatorially many cycles; the alert needs"
         " a few); None = exhaustive",
+    )
+    control_groups: bool = Field(
+        default=True,
+        description="also search money flows with the companies that share a director"
+        " contracted to one node, for round trips through companies under common control"
+        " (see the module docstring)",
+    )
+    control_max_boards: int = Field(
+        default=50,
+        ge=2,
+        description="a director on more boards than this groups none of them (a formation"
+        " agent's house director would join unrelated clients; the store's hub cap)",
     )
     max_cycles_per_alert: int = Field(
         default=20, ge=1, description="distinct cycles cited as evidence in one alert"
@@ -584,8 +606,95 @@ def detect_cycles(
         alert = builder.build(members, cycles, traded)
         if alert is not None:
             alerts.append(alert)
+    if config.control_groups and not groups and FlowKind.MONEY in config.kinds:
+        alerts += _controlled_round_trips(store, flows, config, shell_scores or {}, alerts)
     alerts.sort(key=lambda a: (-a.score, a.id))
     return alerts
+
+
+_CONTROL_PREFIX = "control:"  # not a schema prefix: group keys are never taken for nodes
+
+
+def control_groups(store: GraphStore, flows: FlowGraph, *, max_boards: int) -> dict[str, str]:
+    """Flow node -> group key for the companies that share a director (directors with more
+    than ``max_boards`` boards left out). Parties are lifted as the flows lift them."""
+    boards: dict[str, set[str]] = defaultdict(set)
+    for rel in store.iter_relationships([RelType.DIRECTOR_OF]):
+        boards[flows.lift(rel.start)].add(flows.lift(rel.end))
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for companies in boards.values():
+        if 2 <= len(companies) <= max_boards:
+            first, *rest = sorted(companies)
+            for other in rest:
+                parent[find(other)] = find(first)
+    members: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(parent):
+        members[find(key)].append(key)
+    return {
+        key: _CONTROL_PREFIX + keys[0] for keys in members.values() if len(keys) > 1 for key in keys
+    }
+
+
+def _controlled_round_trips(
+    store: GraphStore,
+    flows: FlowGraph,
+    config: CycleConfig,
+    shell_scores: Mapping[str, float],
+    found: list[Alert],
+) -> list[Alert]:
+    """Round trips that close only through a group under common control (module docstring)."""
+    groups = control_groups(store, flows, max_boards=config.control_max_boards)
+    if not groups:
+        return []
+    contracted = _contracted(flows, groups)
+    money = [f for f in contracted.flows if f.kind is FlowKind.MONEY and f.source != f.target]
+    searched = FlowGraph(
+        contracted.store,
+        [_reindex(f, i) for i, f in enumerate(money)],
+        entity_of=contracted.entity_of,
+        holder_of=contracted.holder_of,
+        holders=contracted.holders,
+        config=contracted.config,
+    )
+    by_members: dict[frozenset[str], list[FlowCycle]] = defaultdict(list)
+    stats = SearchStats()
+    for cycle in flow_cycles(searched, config, stats):
+        if any(m.startswith(_CONTROL_PREFIX) for m in cycle.members):
+            by_members[frozenset(cycle.members)].append(cycle)
+    cited = {r.key for a in found for r in a.records}
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for node, group in sorted(groups.items()):
+        by_group[group].append(node)
+    traded = _Trade(contracted)
+    builder = _AlertBuilder(searched, config, shell_scores, frozenset(stats.truncated))
+    out = []
+    for members, cycles in by_members.items():
+        alert = builder.build(members, cycles, traded)
+        if (
+            alert is None
+            or alert.typology is not Typology.ROUND_TRIPPING
+            or {r.key for r in alert.records} <= cited
+        ):
+            continue
+        controlled = {
+            searched.name(m): sorted(flows.name(n) for n in by_group[m])
+            for m in sorted(members)
+            if m.startswith(_CONTROL_PREFIX)
+        }
+        alert.details["common_control"] = controlled
+        alert.summary += "".join(
+            f"; {name} stands for {len(names)} companies sharing a director"
+            for name, names in controlled.items()
+        )
+        out.append(alert)
+    return out
 
 
 def _contracted(flows: FlowGraph, groups: Mapping[str, str]) -> FlowGraph:
@@ -604,8 +713,11 @@ def _contracted(flows: FlowGraph, groups: Mapping[str, str]) -> FlowGraph:
         _reindex(f, f.index, source=find(f.source), target=find(f.target)) for f in flows.flows
     ]
     # Each contracted node becomes a "party" of its group, so the group's members (and
-    # their names and countries) are found as an entity's are.
-    entity_of = {**flows.entity_of, **{n: g for n, g in group_of.items() if g != n}}
+    # their names and countries) are found as an entity's are; so do the party records of a
+    # contracted entity, which carry the countries an entity key does not.
+    grouped = {n: g for n, g in group_of.items() if g != n}
+    records = {r: grouped[e] for r, e in flows.entity_of.items() if e in grouped}
+    entity_of = {**flows.entity_of, **records, **grouped}
     return FlowGraph(
         flows.store,
         contracted,

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graph_models.records import RelWrite
 from graph_models.schema import RelType
 from graph_models.store.base import GraphStore
 from queries.alerts import Typology, save_alerts
@@ -21,13 +22,14 @@ from queries.cycles import (
     find_temporal_cycles,
 )
 from queries.projection import FlowKind, ProjectionConfig
-from tests.factories import node, prov
+from tests.factories import node, prov, rel
 from tests.queries.test_projection import (
     account,
     company,
     entity,
     holds,
     pay,
+    person,
     same_as,
     ship,
     write,
@@ -511,3 +513,69 @@ def test_a_round_trip_through_a_shell_network_with_an_unreported_leg(store: Grap
     save_alerts(store, [alert])
     flagged = {r.end for r in store.expand([alert.id], rel_types=[RelType.FLAGS])}
     assert flagged == {home, sister, bvi, cayman}
+
+
+def _board(director: str, *companies: str) -> list[RelWrite]:
+    return [
+        rel(RelType.DIRECTOR_OF, director, c, key="director", provenance=prov("registry"))
+        for c in companies
+    ]
+
+
+def test_round_trips_through_companies_sharing_a_director_close_without_the_hidden_leg(
+    store: GraphStore,
+) -> None:
+    home, sister = "company:fiu:tax:HOME", "company:fiu:tax:SISTER"
+    bvi, cayman = "company:fiu:reg:VG:1", "company:fiu:reg:KY:2"
+    nominee, owner = "company:registry:reg:VG:9", "person:registry:id:P1"
+    client = "company:registry:reg:VG:3"
+    write(
+        store,
+        [
+            company(home, "GB"),
+            company(sister, "GB"),
+            company(bvi, "VG"),
+            company(cayman, "KY"),
+            company(nominee, "VG"),
+            company(client, "VG"),
+            person(owner),
+        ],
+        [
+            pay(home, bvi, 0, 500_000.0, n=1),
+            # bvi -> cayman went between two foreign banks: no home FIU saw it.
+            pay(cayman, sister, 30, 480_000.0, n=2),
+            *_board(nominee, bvi, cayman, client),
+            *_board(owner, home, sister),
+        ],
+    )
+
+    (alert,) = detect_cycles(store)
+
+    assert alert.typology is Typology.ROUND_TRIPPING
+    assert {home, sister, bvi, cayman} <= set(alert.entities)
+    groups = alert.details["common_control"].values()
+    assert sorted(len(names) for names in groups) == [2, 3]
+    assert "sharing a director" in alert.summary
+    assert detect_cycles(store, config=CycleConfig(control_groups=False)) == []
+    # A director of more boards than the cap (a formation agent's) groups none of them.
+    assert detect_cycles(store, config=CycleConfig(control_max_boards=2)) == []
+
+
+def test_a_round_trip_already_seen_whole_is_not_reported_again_through_its_group(
+    store: GraphStore,
+) -> None:
+    home, bvi, cayman = "company:fiu:tax:HOME", "company:fiu:reg:VG:1", "company:fiu:reg:KY:2"
+    nominee = "company:registry:reg:VG:9"
+    write(
+        store,
+        [company(home, "GB"), company(bvi, "VG"), company(cayman, "KY"), company(nominee, "VG")],
+        [
+            pay(home, bvi, 0, 500_000.0, n=1),
+            pay(bvi, cayman, 5, 495_000.0, n=2),
+            pay(cayman, home, 30, 480_000.0, n=3),
+            *_board(nominee, bvi, cayman),
+        ],
+    )
+    (alert,) = detect_cycles(store)
+    assert alert.details["ring"] == [home, bvi, cayman]
+    assert "common_control" not in alert.details
