@@ -167,8 +167,13 @@ class FilteredView(GraphStore):
         self.window = window or Window()
         self.exempt = frozenset(exempt)
         self._nodes: dict[str, Node | None] = {}
+        self._degrees: dict[str, int] = {}
 
     # --- the filter ------------------------------------------------------------------------
+    def remember(self, node: Node) -> None:
+        """A node the caller has already read (the start of a traversal)."""
+        self._nodes[node.key] = node
+
     def nodes(self, keys: Collection[str]) -> dict[str, Node]:
         """Nodes by key, cached for the life of the view (one traversal)."""
         missing = [k for k in keys if k not in self._nodes]
@@ -185,7 +190,14 @@ class FilteredView(GraphStore):
         rel_types: Collection[RelType] | None = None,
         direction: Direction = "both",
     ) -> list[Relationship]:
-        rels = self.store.expand(keys, rel_types=rel_types, direction=direction)
+        # The far ends' nodes and degrees come along where the store reads them in the same
+        # round trip (Neo4j); they are kept for this hop's filter and the next hop's hub check.
+        found = self.store.expand_with_ends(keys, rel_types=rel_types, direction=direction)
+        for key, node in found.nodes.items():
+            self._nodes.setdefault(key, node)
+        for key, degree in found.degrees.items():
+            self._degrees.setdefault(key, degree)
+        rels = found.relationships
         nodes = self.nodes({k for r in rels for k in (r.start, r.end)})
         return [r for r in rels if self.admits(r, nodes)]
 
@@ -218,7 +230,10 @@ class FilteredView(GraphStore):
         return self.store.degrees(keys)
 
     def capped_degrees(self, keys: Collection[str], cap: int) -> dict[str, int]:
-        return self.store.capped_degrees(keys, cap)
+        # A full degree (what expansions bring) is a valid capped degree for any cap.
+        missing = [k for k in keys if k not in self._degrees]
+        counted = self.store.capped_degrees(missing, cap) if missing else {}
+        return {k: self._degrees[k] if k in self._degrees else counted.get(k, 0) for k in keys}
 
     def iter_nodes(self, labels: Collection[Label] | None = None) -> Iterator[Node]:
         return self.store.iter_nodes(labels)
@@ -318,7 +333,8 @@ def neighbourhood(
     scope = scope.narrow(agencies)
     tally = Tally(scope)
     window = Window(date_from=date_from, date_to=date_to)
-    if readable_start(store, key, scope=scope, tally=tally) is None:
+    start = readable_start(store, key, scope=scope, tally=tally)
+    if start is None:
         return Neighbourhood(
             center=key,
             nodes=[],
@@ -328,6 +344,7 @@ def neighbourhood(
             withheld=tally.markers(),
         )
     view = FilteredView(store, scope=scope, tally=tally, window=window, exempt=[key])
+    view.remember(start)
     sub = view.neighbourhood(key, hops=hops, rel_types=rel_types, limit=limit, hub_cap=hub_cap)
     return Neighbourhood(
         center=key,

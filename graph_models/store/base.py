@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from itertools import islice, pairwise
 from types import TracebackType
 from typing import Literal, Self, TypeVar
@@ -31,6 +32,16 @@ from graph_models.schema import Label, RelType
 
 Direction = Literal["out", "in", "both"]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Relationships found by ``GraphStore.expand_with_ends``, with the far end nodes and
+    degrees the store read in the same round trip (any subset of them, maybe none)."""
+
+    relationships: list[Relationship]
+    nodes: dict[str, Node] = field(default_factory=dict)
+    degrees: dict[str, int] = field(default_factory=dict)
 
 
 class GraphStore(abc.ABC):
@@ -131,6 +142,21 @@ class GraphStore(abc.ABC):
     def degrees(self, keys: Collection[str]) -> dict[str, int]:
         """Number of relationships (any type, any direction) on each node."""
 
+    def expand_with_ends(
+        self,
+        keys: Collection[str],
+        *,
+        rel_types: Collection[RelType] | None = None,
+        direction: Direction = "both",
+    ) -> Expansion:
+        """``expand``, plus what the store read of the far end nodes in the same round trip.
+
+        A store behind a network (Neo4j) returns the far ends' nodes and degrees with the
+        relationships, saving the traversals a round trip per hop for each; a local store
+        returns the relationships alone and callers look the rest up as they need it.
+        """
+        return Expansion(self.expand(keys, rel_types=rel_types, direction=direction))
+
     def capped_degrees(self, keys: Collection[str], cap: int) -> dict[str, int]:
         """Each node's degree where it is at most ``cap``, and some number above ``cap``
         otherwise: all a hub check needs. Stores that count a hub's relationships one by one
@@ -205,7 +231,8 @@ class GraphStore(abc.ABC):
     def _uncapped(
         self, frontier: list[str], hub_cap: int, *, exempt: str, capped: list[str]
     ) -> list[str]:
-        degrees = self.capped_degrees(frontier, hub_cap)
+        # The start node is expanded whatever its degree: no need to count it.
+        degrees = self.capped_degrees([k for k in frontier if k != exempt], hub_cap)
         out = []
         for k in frontier:
             if k != exempt and degrees.get(k, 0) > hub_cap:

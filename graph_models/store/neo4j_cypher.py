@@ -188,6 +188,15 @@ def expand_multi(labels: list[Label], *, direction: str, typed: bool) -> str:
     )
 
 
+def expand_with_ends_multi(labels: list[Label], *, direction: str, typed: bool) -> str:
+    """``expand_multi`` plus each far end node (``m``) and its degree, counted as
+    ``degrees_multi`` counts it."""
+    return (
+        expand_multi(labels, direction=direction, typed=typed)
+        + ", m.key AS other, properties(m) AS other_props, COUNT { (m)--() } AS other_degree"
+    )
+
+
 def degrees_multi(labels: list[Label]) -> str:
     return _keyed_nodes(labels) + "RETURN n.key AS key, COUNT { (n)--() } AS degree"
 

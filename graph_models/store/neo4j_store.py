@@ -26,7 +26,7 @@ from graph_models.records import (
 )
 from graph_models.schema import PROVENANCE_PROPERTIES, SCHEMA, Label, RelType
 from graph_models.store import neo4j_cypher as cy
-from graph_models.store.base import Direction, GraphStore, batched
+from graph_models.store.base import Direction, Expansion, GraphStore, batched
 from graph_models.store.element_ids import ElementIdCache
 from graph_models.store.rows import node as build_node
 from graph_models.store.rows import rel_type_of
@@ -291,6 +291,30 @@ class Neo4jStore(GraphStore):
                 rel = _rel(row)
                 found[rel.identity] = rel  # a relationship between two keys comes twice
         return [found[i] for i in sorted(found)]
+
+    def expand_with_ends(
+        self,
+        keys: Collection[str],
+        *,
+        rel_types: Collection[RelType] | None = None,
+        direction: Direction = "both",
+    ) -> Expansion:
+        # A neighbourhood hop was three round trips (expand, the far ends' nodes, then their
+        # degrees for the hub check of the next hop); here it is one.
+        found: dict[tuple[str, str, str, str], Relationship] = {}
+        nodes: dict[str, Node] = {}
+        degrees: dict[str, int] = {}
+        types = [RelType(t).value for t in rel_types] if rel_types is not None else None
+        for labels, params in self._keyed(keys):
+            query = cy.expand_with_ends_multi(labels, direction=direction, typed=types is not None)
+            for row in self._read(query, types=types, **params):
+                rel = _rel(row)
+                found[rel.identity] = rel
+                other = row["other"]
+                if other not in nodes:
+                    nodes[other] = _node(SCHEMA.label_of_key(other), other, row["other_props"])
+                    degrees[other] = int(row["other_degree"])
+        return Expansion([found[i] for i in sorted(found)], nodes, degrees)
 
     def degrees(self, keys: Collection[str]) -> dict[str, int]:
         out = dict.fromkeys(keys, 0)
