@@ -128,3 +128,26 @@ def test_only_imports_into_the_tax_country_count(store: GraphStore) -> None:
     assert detect_customs_tax_discrepancies(store) == []
     (alert,) = detect_customs_tax_discrepancies(store, config=CustomsTaxConfig(tax_country="FR"))
     assert alert.details["customs_imports"] == pytest.approx(300_000.0)
+
+
+def test_a_name_two_identified_companies_share_attributes_no_declaration(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    # Two different companies of one name; customs recorded an importer by name only, and
+    # resolution joined that record to the first of them.
+    named = g.company("company:customs:name:GB:twin trading", "Twin Trading Limited", "GB")
+    first = g.company("company:tax:tax:GB810", "TWIN TRADING LTD", "GB", "tax", tax_id="GB810")
+    g.company("company:tax:tax:GB820", "Twin Trading Ltd", "GB", "tax", tax_id="GB820")
+    g.add("entity:twin", "tax", name="Twin Trading", kind="company")
+    g.link(RelType.SAME_AS, named, "entity:twin", score=0.9, method="model")
+    g.link(RelType.SAME_AS, first, "entity:twin", "tax", score=0.9, method="model")
+    _imports(g, named, [100_000.0, 100_000.0])
+    g.tax_return(first, "W1", "2023-Q1", imports_declared=10_000.0)
+    g.write(store)
+
+    # Which twin imported cannot be told from the declaration.
+    assert detect_customs_tax_discrepancies(store) == []
+    trusting = CustomsTaxConfig(attribute_ambiguous_names=True)
+    (alert,) = detect_customs_tax_discrepancies(store, config=trusting)
+    assert alert.details["party"] == "entity:twin"
