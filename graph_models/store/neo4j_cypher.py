@@ -33,7 +33,21 @@ _NODE_ROW = {f: f"row.{f}" for f in PROVENANCE_PROPERTIES}
 # A relationship row is a list, not a map: packing eight map keys per row cost the client
 # more than the values did. The agency, compartment and source lists repeat across a batch
 # (usually one load of one file), so the row holds an index into ``$provs`` instead.
-REL_START, REL_END, REL_KEY, REL_PROPS, REL_RECORDS, REL_PROV, REL_FIRST, REL_LAST = range(8)
+# The end nodes' keys travel too: ends are matched by element id, and an id remembered from an
+# earlier batch may have been freed and reused since (see element_ids.py), so the statement
+# counts rows whose ends do not carry the expected keys and the store rolls such a batch back.
+(
+    REL_START,
+    REL_END,
+    REL_KEY,
+    REL_PROPS,
+    REL_RECORDS,
+    REL_PROV,
+    REL_FIRST,
+    REL_LAST,
+    REL_START_KEY,
+    REL_END_KEY,
+) = range(10)
 _REL_ROW = {
     "agencies": f"$provs[row[{REL_PROV}]][0]",
     "compartments": f"$provs[row[{REL_PROV}]][1]",
@@ -91,7 +105,8 @@ def merge_nodes(label: Label) -> str:
         f"MERGE (n:{_label(label)} {{key: row.key}})\n"
         f"ON CREATE SET n += row.props, {_provenance_create('n', _NODE_ROW)}\n"
         f"ON MATCH SET n += row.props, {_provenance_merge('n', _NODE_ROW)}\n"
-        "RETURN count(n) AS written"
+        # The ids let the next relationship batch skip the key-index seek (element_ids.py).
+        "RETURN collect(n.key) AS keys, collect(elementId(n)) AS ids"
     )
 
 
@@ -100,9 +115,11 @@ def merge_relationships(
 ) -> str:
     """Merge rows laid out as ``REL_*`` says; ``props`` names the domain properties present.
 
-    End nodes come by element id (see ``element_ids_multi``). Properties are set one by one rather
-    than with ``r += map``: a map write makes the planner buffer every row (Eager) before the
-    first MERGE, and ``coalesce`` keeps a stored value when a row lacks it, as ``+=`` does.
+    End nodes come by element id (see ``element_ids_multi`` and element_ids.py); the statement
+    returns how many rows it wrote and how many landed on a node with another key. Properties
+    are set one by one rather than with ``r += map``: a map write makes the planner buffer
+    every row (Eager) before the first MERGE, and ``coalesce`` keeps a stored value when a
+    row lacks it, as ``+=`` does.
     """
     names = [_rel_prop(rel_type, p) for p in props]
     values = f"row[{REL_PROPS}]"
@@ -115,7 +132,11 @@ def merge_relationships(
         f"MERGE (a)-[r:{_rel_type(rel_type)} {{key: row[{REL_KEY}]}}]->(b)\n"
         f"ON CREATE SET {', '.join([*create, _provenance_create('r', _REL_ROW)])}\n"
         f"ON MATCH SET {', '.join([*update, _provenance_merge('r', _REL_ROW)])}\n"
-        "RETURN count(r) AS written"
+        # Keys are compared after the write, not in the MATCH: there the planner turns
+        # `a.key = ...` into a locking unique-index seek, the cost the ids are there to avoid.
+        # A misplaced row makes the store roll the whole transaction back.
+        "RETURN count(r) AS written, count(CASE WHEN a.key <> row["
+        f"{REL_START_KEY}] OR b.key <> row[{REL_END_KEY}] THEN 1 END) AS misplaced"
     )
 
 

@@ -7,6 +7,7 @@ changes nothing observable (both stores agree) and that its failure paths still 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -85,6 +86,7 @@ def test_a_node_deleted_after_the_look_up_is_refused(
         return ids
 
     monkeypatch.setattr(neo4j_store, "_element_ids", look_up_then_lose_b)
+    store._known_ids.clear()
     with pytest.raises(StoreError, match=B):
         store.write_relationships([rel(RelType.PAID, A, B, key="t1")])
     monkeypatch.undo()
@@ -92,10 +94,54 @@ def test_a_node_deleted_after_the_look_up_is_refused(
     assert store.counts().relationships == {}
 
 
+def _element_id(store: Neo4jStore, key: str) -> str:
+    found = store._driver.execute_query(
+        "MATCH (n {key: $key}) RETURN elementId(n) AS id", key=key, database_=store.database
+    )
+    return str(found.records[0]["id"])
+
+
+@pytest.mark.neo4j
+def test_a_remembered_id_that_names_another_node_is_never_trusted(
+    neo4j_session_store: Neo4jStore,
+) -> None:
+    """Ids of written nodes are remembered for the next relationship batch; one that has come
+    to name another node (deleted, id reused) must not attach the relationship there."""
+    store = neo4j_session_store
+    store.clear()
+    _accounts(store)
+    store._known_ids.remember([(B, _element_id(store, C))])
+    store.write_relationships([rel(RelType.PAID, A, B, key="t1")])
+    assert [(r.start, r.end) for r in store.expand([A], direction="out")] == [(A, B)]
+    assert store.expand([C]) == []
+
+
+@pytest.mark.neo4j
+def test_a_node_deleted_by_another_process_after_it_was_written_is_refused(
+    neo4j_session_store: Neo4jStore,
+) -> None:
+    store = neo4j_session_store
+    store.clear()
+    _accounts(store)
+    # Another process deletes B: this store still remembers B's id.
+    store._driver.execute_query(
+        "MATCH (n:Account {key: $key}) DETACH DELETE n", key=B, database_=store.database
+    )
+    with pytest.raises(StoreError, match=B):
+        store.write_relationships([rel(RelType.PAID, A, B, key="t1"), rel(RelType.PAID, A, C)])
+    assert store.counts().relationships == {}
+    # Written again (by anyone), B gets a new id and the same batch now goes through.
+    store._driver.execute_query("CREATE (:Account {key: $key})", key=B, database_=store.database)
+    store.write_relationships([rel(RelType.PAID, A, B, key="t1"), rel(RelType.PAID, A, C)])
+    assert sorted(r.end for r in store.expand([A], direction="out")) == [B, C]
+
+
 def test_merge_relationships_matches_ends_by_element_id_and_checks_names() -> None:
     text = cy.merge_relationships(RelType.PAID, Label.ACCOUNT, Label.PERSON, ["amount"])
     assert text.startswith("UNWIND $rows AS row")
     assert f"MATCH (b:Person) WHERE elementId(b) = row[{cy.REL_END}]" in text
+    assert f"b.key <> row[{cy.REL_END_KEY}]" in text
+    assert "b.key = " not in text  # a key predicate in the MATCH would seek the index
     assert f"MERGE (a)-[r:PAID {{key: row[{cy.REL_KEY}]}}]->(b)" in text
     assert f"r.amount = coalesce(row[{cy.REL_PROPS}].amount, r.amount)" in text
     assert "+=" not in text
@@ -121,8 +167,27 @@ def test_relationship_rows_follow_the_cypher_layout() -> None:
     ]
     first = rows[0]
     assert (first[cy.REL_START], first[cy.REL_END], first[cy.REL_KEY]) == ("e:a", "e:b", "t1")
+    assert (first[cy.REL_START_KEY], first[cy.REL_END_KEY]) == (A, B)
     assert first[cy.REL_PROPS] == {"amount": 1.0}
     assert first[cy.REL_RECORDS] == ["a.csv|row 1"]
     assert (first[cy.REL_FIRST], first[cy.REL_LAST]) == ("2024-01-02", "2024-01-02")
     assert [r[cy.REL_PROV] for r in rows] == [0, 1, 0]
     assert rows[1][cy.REL_FIRST] is None
+
+
+@pytest.mark.neo4j
+def test_batch_values_stay_out_of_the_drivers_debug_log(
+    neo4j_session_store: Neo4jStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The driver logs every message it sends at DEBUG; batch rows must appear there as a
+    count, not as the names and account numbers they carry."""
+    store = neo4j_session_store
+    store.clear()
+    with caplog.at_level(logging.DEBUG, logger="neo4j"):
+        store.write_nodes([node(A, account_number="SECRET-NUMBER-1")])
+        store.write_nodes([node(B, account_number="SECRET-NUMBER-2")])
+        store.write_relationships([rel(RelType.PAID, A, B, key="t1", amount=123456.78)])
+    runs = [r.getMessage() for r in caplog.records if "C: RUN" in r.getMessage()]
+    assert any("<1 rows>" in m for m in runs)
+    assert not [m for m in runs if "SECRET-NUMBER" in m or "123456.78" in m]
+    assert store.get_node(A) is not None
