@@ -110,18 +110,23 @@ def chain_hash(prev: str, seq: int, at: str, entry: AuditEntry) -> str:
 
 
 class AuditLog:
-    """Appends go through one writer thread that commits whatever has queued up as one
-    transaction (group commit): under concurrent reads one BEGIN/COMMIT serves several
-    records, and the chain is extended in exactly the order the records are committed. An
-    append returns only once its record is committed: nothing is answered unaudited."""
+    """Appends are group-committed: whatever has queued up goes in as one transaction, so
+    under concurrent reads one BEGIN/COMMIT serves several records, and the chain is extended
+    in exactly the order the records are committed. An append returns only once its record
+    is committed: nothing is answered unaudited.
+
+    There is no writer thread: the appending thread that takes the commit lock writes the
+    queue, its own record included, and the others find theirs committed when they get the
+    lock (or write the next group). A writer thread cost every request two thread hand-offs
+    (waking the writer, and being woken by it), a tenth of the API's time under load.
+    """
 
     def __init__(self, db: ServiceDB) -> None:
         self.db = db
         db.ensure(DDL)
-        self._queue: queue.SimpleQueue[tuple[AuditEntry, Future[AuditRecord]] | None]
+        self._queue: queue.SimpleQueue[tuple[AuditEntry, Future[AuditRecord]]]
         self._queue = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._start = threading.Lock()
+        self._committing = threading.Lock()
 
     def append(self, entry: AuditEntry) -> AuditRecord:
         entities = sorted(set(entry.entities))
@@ -135,57 +140,35 @@ class AuditLog:
         else:
             entry = entry.model_copy(update={"entities": entities})
         done: Future[AuditRecord] = Future()
-        self._ensure_writer()
         self._queue.put((entry, done))
+        # Whoever commits holds the lock until every record it took has its outcome, so once
+        # we hold it our record is either decided or still queued (and we commit it).
+        while not done.done():
+            with self._committing:
+                if not done.done():
+                    self._commit_queued()
         return done.result()
 
     def close(self) -> None:
-        """Commit what is queued and stop the writer thread."""
-        with self._start:
-            if self._writer is not None and self._writer.is_alive():
-                self._queue.put(None)
-                self._writer.join()
-            self._writer = None
+        """Nothing to flush: every append commits before it returns."""
 
-    def _ensure_writer(self) -> None:
-        if self._writer is not None and self._writer.is_alive():
+    def _commit_queued(self) -> None:
+        batch: list[tuple[AuditEntry, Future[AuditRecord]]] = []
+        while len(batch) < GROUP_COMMIT_MAX:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        if not batch:
             return
-        with self._start:
-            if self._writer is None or not self._writer.is_alive():
-                self._writer = threading.Thread(
-                    target=self._write_loop, name="iffgraph-audit", daemon=True
-                )
-                self._writer.start()
-
-    def _write_loop(self) -> None:
         try:
-            while True:
-                item = self._queue.get()
-                if item is None:
-                    return
-                batch = [item]
-                stop = False
-                while len(batch) < GROUP_COMMIT_MAX:
-                    try:
-                        more = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        stop = True
-                        break
-                    batch.append(more)
-                try:
-                    records = self._commit([entry for entry, _ in batch])
-                except Exception as e:  # every waiting request learns it was not recorded
-                    for _, done in batch:
-                        done.set_exception(e)
-                else:
-                    for (_, done), record in zip(batch, records, strict=True):
-                        done.set_result(record)
-                if stop:
-                    return
-        finally:
-            self.db.close()  # this thread's connection
+            records = self._commit([entry for entry, _ in batch])
+        except Exception as e:  # every waiting request learns it was not recorded
+            for _, done in batch:
+                done.set_exception(e)
+        else:
+            for (_, done), record in zip(batch, records, strict=True):
+                done.set_result(record)
 
     def _commit(self, entries: list[AuditEntry]) -> list[AuditRecord]:
         out = []

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from app.audit import AuditEntry, AuditLog
+from app.audit import AuditEntry, AuditLog, AuditRecord
 from app.cli import cli
 from app.servicedb import ServiceDB
 from app.settings import get_settings
@@ -165,3 +165,21 @@ def test_the_entity_index_catches_up_with_records_appended_after_it(tmp_path: Pa
     found, total = log.query(entity="company:customs:k1")
     assert total == 2
     assert [r.username for r in found] == ["user1", "late"]
+
+
+def test_an_append_whose_commit_fails_raises_and_the_next_one_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(ServiceDB(tmp_path / "f.sqlite"))
+    entry = AuditEntry(username="u", agency="fiu", action="read", endpoint="GET /z")
+    commit = log._commit
+
+    def failing(entries: list[AuditEntry]) -> list[AuditRecord]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(log, "_commit", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        log.append(entry)
+    monkeypatch.setattr(log, "_commit", commit)
+    assert log.append(entry).seq == 1
+    assert log.verify().ok
