@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from app.api import create_app
 from app.services import ConfigurationError
 from app.settings import Settings
+from app.tokens import Signer, TokenError
 from app.users import Principal, Role, UserAgency
 from tests.app.conftest import PURPOSE, password
 
@@ -115,3 +116,22 @@ def test_no_signing_key_means_no_app_outside_dev_mode(settings: Settings) -> Non
     create_app(settings.model_copy(update={"jwt_secret": None, "dev_mode": True}))
     with pytest.raises(ValueError, match="at least 32"):
         Settings(jwt_secret="short")
+
+
+def test_a_token_verified_before_stops_working_at_its_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    signer = Signer("k" * 40, minutes=5)
+    principal = Principal(username="u", agency=UserAgency.FIU, roles=frozenset({Role.ANALYST}))
+    token = signer.issue(principal).access_token
+    assert signer.verify(token) == "u"
+    assert signer.verify(token) == "u"  # answered from what the first check learnt
+    expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+    monkeypatch.setattr("app.tokens._clock", lambda: float(expiry))
+    with pytest.raises(TokenError, match="expired"):
+        signer.verify(token)
+    # A tampered copy of a verified token is a different token, checked in full.
+    head, body, signature = token.split(".")
+    forged = ("A" if signature[0] != "A" else "B") + signature[1:]  # six bits of the MAC
+    with pytest.raises(TokenError):
+        signer.verify(f"{head}.{body}.{forged}")
