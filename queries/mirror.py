@@ -4,7 +4,8 @@
 matched to the import of the same shipment declared in country B (B != A): same exporter and
 importer (the same real party by entity resolution or identical tax id, or the same normalised
 name in the same country), same HS 6 subheading, the import declared within ``max_days`` after
-the export, and the quantity within ``quantity_tolerance``. Matching is one-to-one and greedy
+the export, and the quantity and the net mass (each when both sides give it) within
+``quantity_tolerance``. Matching is one-to-one and greedy
 on (days apart, quantity difference, keys), so it is deterministic.
 
 Shipments that agree on parties, goods and dates but not on quantity are matched in a second
@@ -19,10 +20,11 @@ a guess, so the second pass is strict twice over:
   two parties arrive in the order they left), every export meets its import within the
   window. An unbalanced group means a partner record is missing, so no pairing is trusted;
 - *pattern*: a relation's (exporter, importer, HS 6) unreferenced pairs count only when at
-  least ``min_unreferenced_pairs`` of them are beyond the gap threshold and all of those
-  understate the same side. A single mismatch is as likely two different shipments each
-  missing its partner record; the same side under-declaring shipment after shipment is the
-  misdeclaration the typology describes.
+  least ``min_unreferenced_pairs`` of them are beyond the gap threshold, all of those
+  understate the same side, and they outnumber the relation's quantity-matched pairs. A
+  single mismatch is as likely two different shipments each missing its partner record, and
+  so are a few among many shipments that agree; the same side under-declaring shipment after
+  shipment, as the relation's habit, is the misdeclaration the typology describes.
 
 The import value is CIF, the export value FOB, so the import is deflated by the IMF's
 conventional CIF/FOB factor of 1.10 (IMF, *Direction of Trade Statistics Guide*, 1993: the
@@ -46,7 +48,7 @@ O(D + C log C) for D declarations and C candidate pairs; statistics are O(S) for
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -165,13 +167,16 @@ def _party_tokens(index: PartyIndex, key: str) -> set[str]:
 
 
 def _quantity_gap(a: Shipment, b: Shipment) -> float | None:
+    """The larger relative difference of the quantities (when both are in one unit) and of
+    the net masses (when both sides give one): the same shipment agrees on both, while two
+    different shipments of a few standard units (3 cars and 3 cars) often agree on count
+    alone."""
+    gaps = []
     if a.quantity and b.quantity and a.unit and a.unit == b.unit:
-        qa, qb = a.quantity, b.quantity
-    elif a.net_mass and b.net_mass:
-        qa, qb = a.net_mass, b.net_mass
-    else:
-        return None
-    return abs(qa - qb) / max(qa, qb)
+        gaps.append(abs(a.quantity - b.quantity) / max(a.quantity, b.quantity))
+    if a.net_mass and b.net_mass:
+        gaps.append(abs(a.net_mass - b.net_mass) / max(a.net_mass, b.net_mass))
+    return max(gaps) if gaps else None
 
 
 def match_pairs(
@@ -259,17 +264,23 @@ def _in_date_order(left: list[tuple[Shipment, Shipment]], config: MirrorConfig) 
 def _patterned(
     pairs: list[tuple[MirrorPair, tuple[str, str, str], float, str]], config: MirrorConfig
 ) -> set[tuple[str, str, str]]:
-    """Relations whose unreferenced pairs show the same side understated often enough.
+    """Relations whose unreferenced pairs show the same side understated often enough, and
+    more often than the relation's declarations agree on quantity.
 
-    ``pairs`` are (pair, relation, gap, understated side) of the second-pass pairs."""
+    ``pairs`` are (pair, relation, gap, understated side) of every matched pair."""
     sides: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for _pair, relation, gap, side in pairs:
-        if gap >= config.gap_threshold:
+    agreed: Counter[tuple[str, str, str]] = Counter()
+    for pair, relation, gap, side in pairs:
+        if pair.quantity_matched:
+            agreed[relation] += 1
+        elif gap >= config.gap_threshold:
             sides[relation].append(side)
     return {
         relation
         for relation, found in sides.items()
-        if len(found) >= config.min_unreferenced_pairs and len(set(found)) == 1
+        if len(found) >= config.min_unreferenced_pairs
+        and len(set(found)) == 1
+        and len(found) > agreed[relation]
     }
 
 
@@ -314,7 +325,7 @@ def detect_mirror_discrepancies(
         x = pair.export
         relation = (index.identity(str(x.sender)), index.identity(str(x.receiver)), str(x.hs6))
         measured.append((pair, relation, gap, side))
-    patterned = _patterned([m for m in measured if not m[0].quantity_matched], config)
+    patterned = _patterned(measured, config)
     flagged: dict[tuple[str, str, str, str], list[dict[str, object]]] = defaultdict(list)
     nodes: dict[str, Node] = {}
     for pair, relation, gap, side in measured:

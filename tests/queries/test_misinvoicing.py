@@ -487,6 +487,44 @@ def test_fewer_unreferenced_mismatches_than_the_pattern_needs_do_not_alert(
     )
 
 
+def test_unreferenced_mismatches_among_more_agreeing_shipments_do_not_alert(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    _understated_run(g, ["import", "import", "import"])
+    # Three more shipments of the same relation on which both sides agree.
+    for i in range(3):
+        _mirror_pair(
+            g, f"A{i}", export_day=f"2023-{7 + i:02d}-01", import_day=f"2023-{7 + i:02d}-15",
+            export=(100, 100_000), imported=(100, 110_000),
+        )  # fmt: skip
+    g.write(store)
+    # The mismatches are the exception of a relation whose declarations agree: more likely
+    # shipments whose partner records are missing than a trader's habit.
+    assert detect_mirror_discrepancies(store) == []
+
+
+def test_the_same_count_of_a_different_weight_is_not_the_same_shipment(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    x, m = _mirror_pair(
+        g, "W", export_day="2023-03-01", import_day="2023-03-06", export=(3, 60_000),
+        imported=(3, 44_000),
+    )  # fmt: skip
+    for key, mass in ((x, 3_800.0), (m, 4_400.0)):
+        props = {**g.nodes[key].properties, "net_mass": mass}
+        g.nodes[key] = g.nodes[key].model_copy(update={"properties": props})
+    g.write(store)
+    # Three cars and three cars, 14% apart in weight: no quantity match, so no first-pass
+    # alert; a single unreferenced pair is not a pattern.
+    assert detect_mirror_discrepancies(store) == []
+    (alert,) = detect_mirror_discrepancies(store, config=MirrorConfig(min_unreferenced_pairs=1))
+    (pair,) = alert.details["pairs"]
+    assert pair["quantity_matched"] is False
+    assert pair["quantity_gap"] == pytest.approx(600 / 4_400, abs=1e-4)
+
+
 def test_unreferenced_mismatches_understating_either_side_do_not_alert(
     store: GraphStore,
 ) -> None:
