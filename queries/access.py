@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graph_models.records import Agency, Node, Relationship, StoredProvenance
 from graph_models.schema import SCHEMA, Label, RelType
-from graph_models.store.base import GraphStore
+from graph_models.store.base import GraphStore, far_ends
 from graph_models.store.rows import trusted
 from queries.models import NodeView, RelView, Withheld
 
@@ -254,9 +254,9 @@ def lift(
             tally.add("source records", node.key, node.provenance)
             return None
         if resolve:
-            links = store.expand([key], rel_types=[RelType.SAME_AS], direction="out")
-            if links:
-                entity = store.get_node(links[0].end)
+            links = store.expand_with_ends([key], rel_types=[RelType.SAME_AS], direction="out")
+            if links.relationships:
+                entity = far_ends(store, [key], links).get(links.relationships[0].end)
         if entity is None:
             return Members(
                 key=key,
@@ -279,8 +279,9 @@ def lift(
 
 def entity_members(store: GraphStore, entity: str, *, scope: Scope, tally: Tally) -> list[Node]:
     """The visible SAME_AS members of a resolved entity (hidden ones go to ``tally``)."""
-    links = store.expand([entity], rel_types=[RelType.SAME_AS], direction="in")
-    nodes = store.get_nodes([r.start for r in links])
+    links = store.expand_with_ends([entity], rel_types=[RelType.SAME_AS], direction="in")
+    ends = far_ends(store, [entity], links)
+    nodes = {k: ends[k] for k in {r.start for r in links.relationships} if k in ends}
     out = []
     for k in sorted(nodes):
         if scope.sees(nodes[k].provenance):

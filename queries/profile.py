@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from graph_models.records import Node, Relationship
 from graph_models.schema import Label, RelType
-from graph_models.store.base import GraphStore
+from graph_models.store.base import GraphStore, far_ends
 from queries.access import Members, Scope, Tally, lift
 from queries.alerts import Alert, alert_from_node
 from queries.models import FlowFigure, KeyFigures, NodeView, Profile, TaxFigure
@@ -81,9 +81,10 @@ def gather(store: GraphStore, members: Members, *, scope: Scope, tally: Tally) -
     """
     out = EntityRecords(members=members)
     keys = out.member_keys
-    rels = store.expand(keys, rel_types=[*_OUT, *_IN, RelType.DIRECTOR_OF])
-    ends = _ends(store, rels)
-    for rel in rels:
+    # Expansions that bring their far ends where the store can (one Neo4j round trip each).
+    found = store.expand_with_ends(keys, rel_types=[*_OUT, *_IN, RelType.DIRECTOR_OF])
+    ends = far_ends(store, keys, found)
+    for rel in found.relationships:
         mine = rel.start if rel.start in keys else rel.end
         other = rel.end if mine == rel.start else rel.start
         if (node := _readable(rel, ends.get(other), scope, tally)) is None:
@@ -99,22 +100,18 @@ def gather(store: GraphStore, members: Members, *, scope: Scope, tally: Tally) -
     if accounts:
         # An account's own transactions and reports: the ones it sent or was reported in
         # (out), and the ones it received (in).
-        sent = store.expand(
+        sent = store.expand_with_ends(
             accounts, rel_types=[RelType.SENT, RelType.REPORTED_IN], direction="out"
         )
-        received = store.expand(accounts, rel_types=list(_IN), direction="in")
-        ends = _ends(store, [*sent, *received])
+        received = store.expand_with_ends(accounts, rel_types=list(_IN), direction="in")
+        ends = far_ends(store, accounts, sent, received)
         for rel, account, other in [
-            *((r, r.start, r.end) for r in sent),
-            *((r, r.end, r.start) for r in received),
+            *((r, r.start, r.end) for r in sent.relationships),
+            *((r, r.end, r.start) for r in received.relationships),
         ]:
             if (node := _readable(rel, ends.get(other), scope, tally)) is not None:
                 out.linked[rel.type].append(Linked(rel=rel, party=account, node=node))
     return out
-
-
-def _ends(store: GraphStore, rels: Iterable[Relationship]) -> dict[str, Node]:
-    return store.get_nodes({k for r in rels for k in (r.start, r.end)})
 
 
 def _readable(rel: Relationship, node: Node | None, scope: Scope, tally: Tally) -> Node | None:
@@ -269,8 +266,9 @@ def _tax(node: Node) -> TaxFigure:
 def entity_alerts(store: GraphStore, keys: list[str], *, scope: Scope, tally: Tally) -> list[Alert]:
     """Alerts flagging any of ``keys``, open to the scope (rule 3 of queries.access), ranked
     by score; the others are counted in ``tally``."""
-    flags = store.expand(keys, rel_types=[RelType.FLAGS], direction="in")
-    nodes = store.get_nodes({r.start for r in flags})
+    flags = store.expand_with_ends(keys, rel_types=[RelType.FLAGS], direction="in")
+    ends = far_ends(store, keys, flags)
+    nodes = {k: ends[k] for k in {r.start for r in flags.relationships} if k in ends}
     out = []
     for k in sorted(nodes):
         node = nodes[k]

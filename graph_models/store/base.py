@@ -9,8 +9,9 @@ behaviour suite only has to prove that the primitives agree.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice, pairwise
 from types import TracebackType
 from typing import Literal, Self, TypeVar
@@ -89,6 +90,19 @@ class GraphStore(abc.ABC):
         Both end nodes must exist: a relationship to a missing node raises StoreError naming
         the missing keys, rather than being dropped.
         """
+
+    def prepare_node_maps(self, rows: Sequence[NodeMap]) -> Callable[[], int]:
+        """``write_node_maps(rows)`` as a call to make later.
+
+        A store does the CPU work it can up front (encoding rows as its parameters) here, in
+        the caller's thread, so that the call does little but the store's own I/O: the batched
+        writer prepares the next batch while the store is still busy with the previous one.
+        """
+        return partial(self.write_node_maps, rows)
+
+    def prepare_rel_maps(self, rows: Sequence[RelMap]) -> Callable[[], int]:
+        """``write_rel_maps(rows)`` as a call to make later (see ``prepare_node_maps``)."""
+        return partial(self.write_rel_maps, rows)
 
     def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
         """Merge a batch of node observations; return how many store rows they made."""
@@ -315,6 +329,26 @@ class GraphStore(abc.ABC):
                 **rel.properties,
             )
         return graph
+
+
+def far_ends(store: GraphStore, keys: Collection[str], *found: Expansion) -> dict[str, Node]:
+    """The nodes at the far ends of relationships found around ``keys`` (both ends of one
+    between two of them): those the expansions brought, the rest read in one look-up."""
+    near = set(keys)
+    nodes: dict[str, Node] = {}
+    needed: set[str] = set()
+    for expansion in found:
+        nodes.update(expansion.nodes)
+        for rel in expansion.relationships:
+            inner = rel.start in near and rel.end in near
+            if inner or rel.start not in near:
+                needed.add(rel.start)
+            if inner or rel.end not in near:
+                needed.add(rel.end)
+    missing = needed - nodes.keys()
+    if missing:
+        nodes.update(store.get_nodes(missing))
+    return nodes
 
 
 def _pairs(nodes: list[str]) -> Iterable[tuple[str, str]]:
