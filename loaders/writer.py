@@ -9,8 +9,11 @@ relationships rather than dropping them).
 
 Batches are written by one background thread while the caller parses and validates the next
 batch: the store's work (network and database time for Neo4j, SQLite for the embedded store)
-overlaps the loader's Python work. One worker and a FIFO queue keep the write order exactly
-the order of ``add`` calls; the queue holds at most two batches, so memory stays bounded.
+overlaps the loader's Python work. The caller also prepares each batch (the store encodes its
+rows, ``GraphStore.prepare_*``) before queueing it, so the writer thread's turn between two
+batches is only I/O and the store never waits for the next batch's encoding. One worker and
+a FIFO queue keep the write order exactly the order of ``add`` calls; the queue holds at most
+two batches, so memory stays bounded.
 An error in the worker is raised in the caller at the next add or flush.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -45,9 +49,7 @@ class BatchWriter:
         self._rels: dict[tuple[str, str, str, str], RelMap] = {}
         self.nodes_written = 0
         self.relationships_written = 0
-        self._queue: queue.Queue[tuple[bool, list[NodeMap] | list[RelMap]] | None] = queue.Queue(
-            maxsize=2
-        )
+        self._queue: queue.Queue[tuple[bool, Callable[[], int]] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._worker: threading.Thread | None = None
 
@@ -98,18 +100,20 @@ class BatchWriter:
         # Key order makes the stores' index look-ups and inserts walk their B-trees in order
         # instead of at random: fewer page misses in SQLite, better locality in Neo4j.
         if self._nodes:
-            self._submit(True, [self._nodes[k] for k in sorted(self._nodes)])
+            nodes: list[NodeMap] = [self._nodes[k] for k in sorted(self._nodes)]
             self._nodes = {}
+            self._submit(True, self.store.prepare_node_maps(nodes))
         if self._rels:
-            self._submit(False, [self._rels[k] for k in sorted(self._rels, key=_by_ends)])
+            rels: list[RelMap] = [self._rels[k] for k in sorted(self._rels, key=_by_ends)]
             self._rels = {}
+            self._submit(False, self.store.prepare_rel_maps(rels))
 
-    def _submit(self, is_nodes: bool, rows: list[NodeMap] | list[RelMap]) -> None:
+    def _submit(self, is_nodes: bool, write: Callable[[], int]) -> None:
         self._raise_pending()
         if self._worker is None:
             self._worker = threading.Thread(target=self._run, name="batch-writer", daemon=True)
             self._worker.start()
-        self._queue.put((is_nodes, rows))
+        self._queue.put((is_nodes, write))
 
     def flush(self) -> None:
         """Write everything pending and wait until the store has it."""
@@ -130,17 +134,21 @@ class BatchWriter:
 
     # --- worker side -----------------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._work()
+        finally:
+            self.store.release_thread()
+
+    def _work(self) -> None:
         while (item := self._queue.get()) is not _STOP:
             if self._error is not None:
                 continue  # keep draining so the caller never blocks on a full queue
-            is_nodes, rows = item
+            is_nodes, write = item
             try:
                 if is_nodes:
-                    self.nodes_written += self.store.write_node_maps(rows)  # type: ignore[arg-type]
+                    self.nodes_written += write()
                 else:
-                    self.relationships_written += self.store.write_rel_maps(
-                        rows  # type: ignore[arg-type]
-                    )
+                    self.relationships_written += write()
             except BaseException as e:
                 self._error = e
 

@@ -9,8 +9,9 @@ behaviour suite only has to prove that the primitives agree.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice, pairwise
 from types import TracebackType
 from typing import Literal, Self, TypeVar
@@ -89,6 +90,25 @@ class GraphStore(abc.ABC):
         Both end nodes must exist: a relationship to a missing node raises StoreError naming
         the missing keys, rather than being dropped.
         """
+
+    def release_thread(self) -> None:
+        """Free what the calling thread holds in the store (the embedded store keeps one
+        connection, with its page cache, per thread). The batched writer calls this when its
+        thread ends, so a long load of many files does not keep a cache per file."""
+        return  # a store without per-thread state has nothing to free
+
+    def prepare_node_maps(self, rows: Sequence[NodeMap]) -> Callable[[], int]:
+        """``write_node_maps(rows)`` as a call to make later.
+
+        A store does the CPU work it can up front (encoding rows as its parameters) here, in
+        the caller's thread, so that the call does little but the store's own I/O: the batched
+        writer prepares the next batch while the store is still busy with the previous one.
+        """
+        return partial(self.write_node_maps, rows)
+
+    def prepare_rel_maps(self, rows: Sequence[RelMap]) -> Callable[[], int]:
+        """``write_rel_maps(rows)`` as a call to make later (see ``prepare_node_maps``)."""
+        return partial(self.write_rel_maps, rows)
 
     def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
         """Merge a batch of node observations; return how many store rows they made."""

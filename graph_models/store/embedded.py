@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,20 @@ class EmbeddedStore(GraphStore):
                 self._all.append(conn)
         return conn
 
+    def open_connections(self) -> int:
+        with self._all_lock:
+            return len(self._all)
+
+    def release_thread(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        with self._all_lock:
+            self._all.remove(conn)
+        conn.close()
+        del self._local.conn
+        self._local.bulk = False
+
     def close(self) -> None:
         with self._all_lock:
             for conn in self._all:
@@ -154,18 +169,34 @@ class EmbeddedStore(GraphStore):
 
     # --- writes ----------------------------------------------------------------------------
     def write_node_maps(self, rows: Sequence[NodeMap]) -> int:
-        if not rows:
-            return 0
-        self._write(UPSERT_NODE, [(key, label.value, _dumps(flat)) for label, key, flat in rows])
-        return len(rows)
+        return self.prepare_node_maps(rows)()
 
     def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
-        if not rows:
-            return 0
+        return self.prepare_rel_maps(rows)()
+
+    # JSON encoding is the Python half of a batch; SQLite's half runs without the GIL.
+    def prepare_node_maps(self, rows: Sequence[NodeMap]) -> Callable[[], int]:
+        params = [(key, label.value, _dumps(flat)) for label, key, flat in rows]
+        return partial(self._write_rows, UPSERT_NODE, params, None)
+
+    def prepare_rel_maps(self, rows: Sequence[RelMap]) -> Callable[[], int]:
         params = [(start, t.value, end, key, _dumps(flat)) for t, start, end, key, flat in rows]
         ends = {r[1] for r in rows} | {r[2] for r in rows}
-        self._write(UPSERT_REL, params, ends=ends)
-        return len(rows)
+        return partial(self._write_rows, UPSERT_REL, params, ends)
+
+    def _write_rows(
+        self, sql: str, params: Sequence[tuple[str, ...]], ends: set[str] | None
+    ) -> int:
+        if not params:
+            return 0
+        if not getattr(self._local, "bulk", False):
+            # A bulk writer reads the key indexes of the whole file once per batch: through
+            # the memory map those pages would stay resident and the loader's memory would
+            # grow with the store's size; through the bounded page cache it does not.
+            self._conn().execute("PRAGMA mmap_size=0")
+            self._local.bulk = True
+        self._write(sql, params, ends=ends)
+        return len(params)
 
     def _write(
         self, sql: str, params: Sequence[tuple[str, ...]], *, ends: set[str] | None = None

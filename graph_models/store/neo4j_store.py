@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, LiteralString, TypeVar
 
 import neo4j
@@ -177,11 +179,22 @@ class Neo4jStore(GraphStore):
 
     # --- writes ----------------------------------------------------------------------------
     def write_node_maps(self, rows: Sequence[NodeMap]) -> int:
-        if not rows:
-            return 0
+        return self.prepare_node_maps(rows)()
+
+    def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
+        return self.prepare_rel_maps(rows)()
+
+    # Preparing (rows as Bolt parameters) runs in the caller's thread while the previous batch
+    # is still on the server; the write call only fills in end-node ids and talks to Neo4j.
+    def prepare_node_maps(self, rows: Sequence[NodeMap]) -> Callable[[], int]:
         by_label: dict[Label, _Rows] = defaultdict(_Rows)
         for label, key, flat in rows:
             by_label[label].append({"key": key, **split_flat(flat)})
+        return partial(self._merge_nodes, by_label)
+
+    def _merge_nodes(self, by_label: dict[Label, _Rows]) -> int:
+        if not by_label:
+            return 0
 
         def work(tx: ManagedTransaction) -> list[tuple[str, str]]:
             pairs: list[tuple[str, str]] = []
@@ -195,28 +208,31 @@ class Neo4jStore(GraphStore):
         self._known_ids.remember(pairs)  # only once committed: the nodes now exist
         return len(pairs)
 
-    def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
-        if not rows:
-            return 0
+    def prepare_rel_maps(self, rows: Sequence[RelMap]) -> Callable[[], int]:
         groups: dict[tuple[RelType, Label, Label], list[RelMap]] = defaultdict(list)
         for row in rows:
             groups[(row[0], SCHEMA.label_of_key(row[1]), SCHEMA.label_of_key(row[2]))].append(row)
+        batches = []
+        for (rel_type, start, end), group in groups.items():
+            params, provs, props = _rel_params(group)
+            query = cy.merge_relationships(rel_type, start, end, props)
+            batches.append(_RelBatch(rel_type, query, params, provs))
         ends = {r[1] for r in rows} | {r[2] for r in rows}
+        return partial(self._merge_rel_batches, batches, ends)
+
+    def _merge_rel_batches(self, batches: list[_RelBatch], ends: set[str]) -> int:
+        if not batches:
+            return 0
         try:
-            return self._write(lambda tx: self._merge_rels(tx, groups, ends, trust=True))
+            return self._write(lambda tx: self._merge_rels(tx, batches, ends, trust=True))
         except _StaleElementIdError:
             # A remembered id no longer names the node with that key (deleted, perhaps
             # reused): the transaction rolled back; look every end up again.
             self._known_ids.forget(ends)
-            return self._write(lambda tx: self._merge_rels(tx, groups, ends, trust=False))
+            return self._write(lambda tx: self._merge_rels(tx, batches, ends, trust=False))
 
     def _merge_rels(
-        self,
-        tx: ManagedTransaction,
-        groups: dict[tuple[RelType, Label, Label], list[RelMap]],
-        ends: set[str],
-        *,
-        trust: bool,
+        self, tx: ManagedTransaction, batches: list[_RelBatch], ends: set[str], *, trust: bool
     ) -> int:
         # End nodes are found before anything is written: a dangling relationship fails the
         # batch with the missing keys and writes nothing.
@@ -229,19 +245,18 @@ class Neo4jStore(GraphStore):
             ids.update(found)
             self._known_ids.remember(found.items())
         written = 0
-        for (rel_type, start, end), group in groups.items():
-            params, provs, props = _rel_params(group, ids)
-            query = cy.merge_relationships(rel_type, start, end, props)
-            result = tx.run(_q(query), rows=params, provs=provs, cap=RECORD_ID_CAP)
+        for batch in batches:
+            _fill_ids(batch.rows, ids)
+            result = tx.run(_q(batch.query), rows=batch.rows, provs=batch.provs, cap=RECORD_ID_CAP)
             got = result.single(strict=True)
             count = int(got["written"])
-            if count != len(group) or got["misplaced"]:
+            if count != len(batch.rows) or got["misplaced"]:
                 if remembered:
                     raise _StaleElementIdError
                 # A node deleted by another transaction since the look-up.
                 wanted = _by_label(ends)
                 _refuse_missing(wanted, _element_ids(tx, wanted))
-                raise StoreError(f"{rel_type} batch wrote {count} of {len(group)} rows")
+                raise StoreError(f"{batch.rel_type} batch wrote {count} of {len(batch.rows)} rows")
             written += count
         return written
 
@@ -375,6 +390,22 @@ class Neo4jStore(GraphStore):
         )
 
 
+def _fill_ids(rows: list[list[Any]], ids: dict[str, str]) -> None:
+    for row in rows:
+        row[cy.REL_START] = ids[row[cy.REL_START_KEY]]
+        row[cy.REL_END] = ids[row[cy.REL_END_KEY]]
+
+
+@dataclass(frozen=True, slots=True)
+class _RelBatch:
+    """One relationship type between two labels, ready to send."""
+
+    rel_type: RelType
+    query: str
+    rows: _Rows
+    provs: list[list[list[str]]]
+
+
 class _StaleElementIdError(Exception):
     """A relationship batch matched fewer end nodes by remembered id than it sent."""
 
@@ -396,11 +427,10 @@ def _refuse_missing(keys: dict[Label, list[str]], ids: dict[str, str]) -> None:
         raise StoreError(f"relationships point at missing nodes: {sorted(missing)[:10]}")
 
 
-def _rel_params(
-    group: list[RelMap], ids: dict[str, str]
-) -> tuple[list[list[Any]], list[list[list[str]]], list[str]]:
-    """Rows for ``cy.merge_relationships`` (laid out as its ``REL_*`` indexes say), the
-    distinct (agencies, compartments, sources) they point at, and the property names used."""
+def _rel_params(group: list[RelMap]) -> tuple[_Rows, list[list[list[str]]], list[str]]:
+    """Rows for ``cy.merge_relationships`` (laid out as its ``REL_*`` indexes say; the end
+    nodes' ids are filled in at write time by ``_fill_ids``), the distinct (agencies,
+    compartments, sources) they point at, and the property names used."""
     rows = _Rows()
     provs: dict[tuple[tuple[str, ...], ...], int] = {}
     names: set[str] = set()
@@ -411,8 +441,8 @@ def _rel_params(
         index = provs.setdefault(prov, len(provs))
         rows.append(
             [
-                ids[start],
-                ids[end],
+                None,
+                None,
                 key,
                 props,
                 flat["record_ids"],

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from graph_models.errors import StoreError
 from graph_models.schema import RelType
 from graph_models.store.base import GraphStore
+from graph_models.store.embedded import EmbeddedStore
 from loaders.writer import BatchWriter
 from tests.factories import node, rel
 
@@ -41,3 +44,18 @@ def test_an_error_inside_the_block_discards_the_buffer(store: GraphStore) -> Non
     with pytest.raises(RuntimeError, match="parser failed"):
         _load_then_fail(store)
     assert store.counts().total_nodes == 0
+
+
+def test_each_load_gives_back_its_writer_connection(tmp_path: Path) -> None:
+    """The writer thread of every load opens its own SQLite connection (with a page cache of
+    its own): loading many files must not keep one per file."""
+    store = EmbeddedStore(tmp_path / "graph.sqlite")
+    baseline = store.open_connections()
+    for i in range(4):
+        with BatchWriter(store, batch_size=2) as writer:
+            for j in range(5):
+                writer.add_node(node(f"account:F{i}N{j}", account_number=f"F{i}N{j}"))
+        assert writer.nodes_written == 5
+    assert store.open_connections() == baseline
+    assert store.counts().nodes == {"Account": 20}
+    store.close()

@@ -159,7 +159,8 @@ def test_relationship_rows_follow_the_cypher_layout() -> None:
         (RelType.PAID, A, C, "t2", fresh_flat({"date": "2024-01-01"}, fiu)),
         (RelType.PAID, B, C, "t3", fresh_flat({}, customs)),
     ]
-    rows, provs, names = neo4j_store._rel_params(group, {A: "e:a", B: "e:b", C: "e:c"})
+    rows, provs, names = neo4j_store._rel_params(group)
+    neo4j_store._fill_ids(rows, {A: "e:a", B: "e:b", C: "e:c"})
     assert names == ["amount", "date"]
     assert provs == [
         [["customs"], ["customs"], ["customs|a.csv|l1"]],
