@@ -43,9 +43,11 @@ ServicesDep = Annotated[Services, Depends(_services)]
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def _caller(
-    request: Request, services: ServicesDep, token: Annotated[str | None, Depends(oauth2)]
-) -> Principal:
+# The dependencies every data route runs read the services off the app themselves rather than
+# through ServicesDep: each dependency FastAPI resolves costs it a cache-key computation and a
+# call, and these run on every request.
+async def _caller(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    services: Services = request.app.state.services
     if not token:
         raise ServiceError(401, "a bearer token is required")
     try:
@@ -109,7 +111,6 @@ class Purpose(BaseModel):
 
 async def _purpose(
     request: Request,
-    services: ServicesDep,
     caller: CallerDep,
     purpose: Annotated[
         str | None,
@@ -126,6 +127,7 @@ async def _purpose(
     ] = None,
 ) -> Purpose:
     if case_id is not None:
+        services: Services = request.app.state.services
         if not services.cases.is_member(case_id, caller):
             raise ServiceError(403, f"you are not a member of case {case_id!r}")
         return Purpose(case_id=case_id, reason=purpose)
@@ -183,7 +185,8 @@ class Auditor:
         )
 
 
-async def _auditor(request: Request, services: ServicesDep, caller: CallerDep) -> Auditor:
+async def _auditor(request: Request, caller: CallerDep) -> Auditor:
+    services: Services = request.app.state.services
     return Auditor(request, services.audit, caller)
 
 
