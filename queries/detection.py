@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph_models.schema import Label, RelType
 from graph_models.store.base import GraphStore
 from queries.alerts import Alert, Typology, save_alerts
 from queries.carousel import CarouselConfig, detect_vat_carousels
@@ -27,6 +28,7 @@ from queries.mirror import (
 )
 from queries.misinvoicing import PartyIndex
 from queries.projection import FlowGraph, FlowKind, ProjectionConfig, project_flows
+from queries.reads import CachedReads
 from queries.shell import ShellConfig, detect_shell_networks
 from queries.structuring import (
     CashConfig,
@@ -52,6 +54,24 @@ class DetectionConfig(BaseModel):
     mirror: MirrorConfig = Field(default_factory=MirrorConfig)
     customs_tax: CustomsTaxConfig = Field(default_factory=CustomsTaxConfig)
     carousel: CarouselConfig = Field(default_factory=CarouselConfig)
+
+
+# The record families more than one detector scans, kept for the run by the scan cache (the
+# others are read once, and keeping them would only cost memory). Declarations and their
+# party edges, and Company / Person records, are read once anyway: the shipments and the
+# party index built from them are shared (see ``queries.misinvoicing``).
+SHARED_LABELS = frozenset({Label.TAX_RETURN})  # shell, customs-tax, carousel
+SHARED_REL_TYPES = frozenset(
+    {
+        RelType.SHIPPED_TO,  # flow projection, cash, carousel
+        RelType.PAID,  # flow projection, carousel
+        RelType.HOLDS,  # flow projection, cash, shell, carousel
+        RelType.FILED,  # shell, customs-tax, carousel
+        RelType.DIRECTOR_OF,  # cash, shell
+        RelType.SHAREHOLDER_OF,  # cash, shell
+        RelType.SAME_AS,  # flow projection, cash, party index
+    }
+)
 
 
 @dataclass
@@ -159,22 +179,24 @@ def run_detectors(
     """
     config = config or DetectionConfig()
     wanted = set(typologies) if typologies is not None else set(Typology)
-    shared = _Shared(store, config)
+    # Every detector reads through one scan cache: each record family is decoded once a run.
+    cached = CachedReads(store, labels=SHARED_LABELS, rel_types=SHARED_REL_TYPES)
+    shared = _Shared(cached, config)
     alerts: list[Alert] = []
     timings = []
-    for name, (raises, run) in DETECTORS.items():
-        if not raises & wanted:
-            continue
-        if progress is not None:
-            progress(f"running {name}")
-        started = time.perf_counter()
-        found = [a for a in run(shared) if a.typology in wanted]
-        timings.append(
-            DetectorTiming(
-                detector=name, alerts=len(found), seconds=round(time.perf_counter() - started, 3)
-            )
-        )
-        alerts.extend(found)
+    try:
+        for name, (raises, run) in DETECTORS.items():
+            if not raises & wanted:
+                continue
+            if progress is not None:
+                progress(f"running {name}")
+            started = time.perf_counter()
+            found = [a for a in run(shared) if a.typology in wanted]
+            seconds = round(time.perf_counter() - started, 3)
+            timings.append(DetectorTiming(detector=name, alerts=len(found), seconds=seconds))
+            alerts.extend(found)
+    finally:
+        cached.close()  # drops the cache, not the store
     alerts.sort(key=lambda a: (a.typology.value, -a.score, a.id))
     if save:
         save_alerts(store, alerts)

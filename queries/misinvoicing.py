@@ -37,6 +37,7 @@ from graph_models.schema import Label, RelType
 from graph_models.store.base import GraphStore
 from loaders.keys import norm_id, norm_text
 from queries.alerts import EvidenceRecord
+from queries.reads import CachedReads
 
 PARTY_LABELS = (Label.COMPANY, Label.PERSON)
 SENDER_ROLES = ("exporter", "consignor")
@@ -168,7 +169,13 @@ class Shipment:
 
 def read_shipments(store: GraphStore) -> list[Shipment]:
     """Every declaration item with its parties, ordered by key. O(D + P) for D declarations
-    and P party edges."""
+    and P party edges; read once per detection run (a ``CachedReads`` view keeps them)."""
+    if isinstance(store, CachedReads):
+        return list(store.derived("misinvoicing.shipments", lambda: _read_shipments(store)))
+    return _read_shipments(store)
+
+
+def _read_shipments(store: GraphStore) -> list[Shipment]:
     parties: dict[str, dict[str, str]] = defaultdict(dict)
     for rel in store.iter_relationships([RelType.DECLARED, RelType.CONSIGNED_TO]):
         role = str(rel.properties.get("role") or rel.key)
@@ -199,7 +206,17 @@ class PartyIndex:
 
     @classmethod
     def build(cls, store: GraphStore) -> PartyIndex:
-        """Group every Company / Person record. O(N + S) for N records and S SAME_AS links."""
+        """Group every Company / Person record. O(N + S) for N records and S SAME_AS links.
+
+        Built once per detection run: a ``CachedReads`` view keeps the index, shared by every
+        detector of the run (none of them changes it).
+        """
+        if isinstance(store, CachedReads):
+            return store.derived("misinvoicing.parties", lambda: cls._build(store))
+        return cls._build(store)
+
+    @classmethod
+    def _build(cls, store: GraphStore) -> PartyIndex:
         nodes = {n.key: n for n in store.iter_nodes(PARTY_LABELS)}
         resolved: dict[str, str] = {}
         for rel in store.iter_relationships([RelType.SAME_AS]):

@@ -13,7 +13,7 @@ from graph_models.store.base import GraphStore
 from loaders.base import LoadOptions
 from loaders.catalog import load_dir
 from queries.alerts import Typology, load_alerts
-from queries.detection import DetectionConfig, run_detectors
+from queries.detection import DETECTORS, DetectionConfig, _Shared, run_detectors
 from queries.evaluation import evaluate
 
 
@@ -59,3 +59,15 @@ def test_typology_filter_runs_only_what_is_asked(
     assert {t.detector for t in run.timings} == {"structuring"}
     assert {a.typology for a in run.alerts} == {Typology.STRUCTURING}
     assert Label.ALERT.value not in store.counts().nodes
+
+
+def test_reading_through_the_scan_cache_changes_no_alert(
+    store: GraphStore, delivery: Path, tmp_path: Path
+) -> None:
+    load_dir(delivery, store, LoadOptions(quiet=True, quarantine_dir=tmp_path, reports_dir=None))
+    run = run_detectors(store, save=False)
+    # Each detector on the store itself, without the run's scan cache and shared indexes.
+    uncached = _Shared(store, DetectionConfig())
+    alone = [a for _, detector in DETECTORS.values() for a in detector(uncached)]
+    alone.sort(key=lambda a: (a.typology.value, -a.score, a.id))
+    assert [a.model_dump() for a in run.alerts] == [a.model_dump() for a in alone]
