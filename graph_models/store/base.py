@@ -196,6 +196,15 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     def counts(self) -> GraphCounts: ...
 
+    def node_counts(self, labels: Collection[Label]) -> dict[str, int]:
+        """How many nodes each of ``labels`` has (by label value, 0 when none).
+
+        ``counts`` also tallies every element's agencies, a scan of the whole graph (seconds
+        at scale 10); stores override this with a count that reads no element.
+        """
+        nodes = self.counts().nodes
+        return {Label(label).value: nodes.get(Label(label).value, 0) for label in labels}
+
     # --- shared traversals -----------------------------------------------------------------
     def neighbourhood(
         self,

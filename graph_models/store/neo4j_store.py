@@ -379,6 +379,11 @@ class Neo4jStore(GraphStore):
             for row in self._stream(cy.iter_relationships(rel_type)):
                 yield _rel(row)
 
+    def node_counts(self, labels: Collection[Label]) -> dict[str, int]:
+        # Answered from Neo4j's count store, one statement per label, no node read.
+        names = sorted({Label(label) for label in labels})
+        return {label.value: int(self._read(cy.count_label(label))[0]["n"]) for label in names}
+
     def counts(self) -> GraphCounts:
         nodes = {lb.value: self._read(cy.count_label(lb))[0]["n"] for lb in Label}
         rels = {t.value: self._read(cy.count_rel_type(t))[0]["n"] for t in RelType}
