@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice, pairwise
 from types import TracebackType
-from typing import Literal, Self, TypeVar
+from typing import Literal, NamedTuple, Self, TypeVar
 
 import networkx as nx
 
-from graph_models.errors import NotFoundError
+from graph_models.errors import NotFoundError, SchemaError
 from graph_models.merge import NodeMap, RelMap, coalesce_nodes, coalesce_relationships
 from graph_models.records import (
     GraphCounts,
@@ -27,11 +27,33 @@ from graph_models.records import (
     Path,
     Relationship,
     RelWrite,
+    Scalar,
     Subgraph,
 )
-from graph_models.schema import Label, RelType
+from graph_models.schema import SCHEMA, Label, RelType
 
 Direction = Literal["out", "in", "both"]
+
+
+class Edge(NamedTuple):
+    """A relationship without its provenance: see :meth:`GraphStore.iter_edges`."""
+
+    type: RelType
+    start: str
+    end: str
+    key: str
+    values: tuple[Scalar | None, ...]
+
+
+def check_edge_properties(rel_types: Collection[RelType], properties: Sequence[str]) -> None:
+    """Edge scans read schema properties only (both stores then answer alike)."""
+    for rel_type in rel_types:
+        declared = SCHEMA.relationship(rel_type).properties
+        missing = [p for p in properties if p not in declared]
+        if missing:
+            raise SchemaError(f"{RelType(rel_type).value} has no properties {missing}")
+
+
 T = TypeVar("T")
 
 
@@ -192,6 +214,21 @@ class GraphStore(abc.ABC):
         self, rel_types: Collection[RelType] | None = None
     ) -> Iterator[Relationship]:
         """Stream relationships (all, or of the given types)."""
+
+    def iter_edges(
+        self, rel_types: Collection[RelType], properties: Sequence[str] = ()
+    ) -> Iterator[Edge]:
+        """Stream relationships of ``rel_types`` as bare edges: type, ends, key and the values
+        of ``properties`` (None where a relationship has none), without provenance or other
+        properties. For scans that only need who links to whom: a store that can skip
+        decoding the rest overrides this (the embedded store reads the values in SQL).
+
+        Raises SchemaError for a property the schema does not give every one of the types.
+        """
+        check_edge_properties(rel_types, properties)
+        for rel in self.iter_relationships(rel_types):
+            values = tuple(rel.properties.get(p) for p in properties)
+            yield Edge(rel.type, rel.start, rel.end, rel.key, values)
 
     @abc.abstractmethod
     def counts(self) -> GraphCounts: ...
