@@ -136,6 +136,15 @@ class Schema:
             rt.value: {n: (p.type, p.required) for n, p in spec.properties.items()}
             for rt, spec in model.relationships.items()
         }
+        # Required properties per label / type, so a check does not walk every declared one.
+        self._node_required = {
+            label: tuple(n for n, (_, required) in props.items() if required)
+            for label, props in self._node_props.items()
+        }
+        self._rel_required = {
+            rt: tuple(n for n, (_, required) in props.items() if required)
+            for rt, props in self._rel_props.items()
+        }
         self._rel_ends: dict[str, tuple[frozenset[Label], frozenset[Label]]] = {
             rt.value: (frozenset(spec.from_labels), frozenset(spec.to_labels))
             for rt, spec in model.relationships.items()
@@ -182,12 +191,14 @@ class Schema:
             if spec is None:
                 unknown = sorted(set(props) - set(declared))
                 raise SchemaError(f"{label_or_type}: undeclared properties {unknown}")
-            if value is not None and not _fits(spec[0], value):
+            # A plain str for a "str" property is by far the common case: no dispatch for it.
+            plain_str = spec[0] == "str" and type(value) is str
+            if value is not None and not plain_str and not _fits(spec[0], value):
                 raise SchemaError(f"{label_or_type}.{name}: {value!r} is not of type {spec[0]}")
-        for name, (_, required) in declared.items():
-            if required and props.get(name) is None:
-                missing = [n for n, (_, r) in declared.items() if r and props.get(n) is None]
-                raise SchemaError(f"{label_or_type}: required properties missing {missing}")
+        required = (self._rel_required if rel else self._node_required)[label_or_type]
+        if any(props.get(name) is None for name in required):
+            missing = [name for name in required if props.get(name) is None]
+            raise SchemaError(f"{label_or_type}: required properties missing {missing}")
 
     def check_ends(self, rel_type: str, start: Label, end: Label) -> None:
         ends = self._rel_ends.get(rel_type)

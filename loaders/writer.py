@@ -34,7 +34,7 @@ from graph_models.store.base import GraphStore
 _STOP = None
 
 
-def _by_ends(ident: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
+def _by_ends(ident: tuple[RelType, str, str, str]) -> tuple[str, RelType, str, str]:
     rel_type, start, end, key = ident
     return (start, rel_type, end, key)
 
@@ -46,7 +46,7 @@ class BatchWriter:
         self.store = store
         self.batch_size = batch_size
         self._nodes: dict[str, NodeMap] = {}
-        self._rels: dict[tuple[str, str, str, str], RelMap] = {}
+        self._rels: dict[tuple[RelType, str, str, str], RelMap] = {}
         self.nodes_written = 0
         self.relationships_written = 0
         self._queue: queue.Queue[tuple[bool, Callable[[], int]] | None] = queue.Queue(maxsize=2)
@@ -70,7 +70,7 @@ class BatchWriter:
                 absorb(entry[2], props, obs)
         pending_rels = self._rels
         for rel_type, start, end, key, props in rels:
-            ident = (rel_type.value, start, end, key)
+            ident = (rel_type, start, end, key)  # a StrEnum member: no .value look-up
             rel_entry = pending_rels.get(ident)
             if rel_entry is None:
                 pending_rels[ident] = (rel_type, start, end, key, fresh_flat(props, obs))
