@@ -152,10 +152,9 @@ class _Priced:
     group: tuple[str, str, str, str, str]  # hs6, flow, unit, currency token, period
     quantity: float
     value: float
-
-    @property
-    def unit_value(self) -> float:
-        return self.value / self.quantity
+    # Computed once: the band loops read them for every item of a group, per trader.
+    unit_value: float
+    trader: str  # the declaring trader's party id; "" when priced without a party index
 
 
 def _flow(shipment: Shipment) -> str | None:
@@ -183,8 +182,11 @@ def _value(shipment: Shipment, config: UnitValueConfig) -> tuple[float, str] | N
     return float(chosen[0]), chosen[1]
 
 
-def price(shipment: Shipment, config: UnitValueConfig) -> _Priced | None:
-    """The unit value of an item and the group it is compared in, or None if it has none."""
+def price(
+    shipment: Shipment, config: UnitValueConfig, index: PartyIndex | None = None
+) -> _Priced | None:
+    """The unit value of an item and the group it is compared in, or None if it has none
+    (with ``index``, also its declaring trader)."""
     flow = _flow(shipment)
     hs6 = shipment.hs6
     if flow is None or flow not in config.flows or hs6 is None:
@@ -199,18 +201,18 @@ def price(shipment: Shipment, config: UnitValueConfig) -> _Priced | None:
             return None
     value, currency = valued
     group = (hs6, flow, unit, currency, period_of(shipment.date, config.period))
-    return _Priced(shipment, group, float(quantity), value)
+    trader = _trader(shipment, index) if index is not None else ""
+    return _Priced(shipment, group, float(quantity), value, value / float(quantity), trader)
 
 
-def _trader(item: _Priced, index: PartyIndex) -> str:
+def _trader(s: Shipment, index: PartyIndex) -> str:
     """The declaring trader: the importer of an import, the exporter of an export."""
-    s = item.shipment
     party = s.receiver if s.is_import else s.sender
     return index.identity(party or s.key)
 
 
 def _outliers(
-    items: list[_Priced], pool: list[_Priced], index: PartyIndex, config: UnitValueConfig
+    items: list[_Priced], pool: list[_Priced], config: UnitValueConfig
 ) -> list[tuple[_Priced, Band, str]]:
     """Items outside the band of the *other* traders' prices, with the reference period used.
 
@@ -226,7 +228,7 @@ def _outliers(
     """
     by_trader: dict[str, list[_Priced]] = defaultdict(list)
     for item in items:
-        by_trader[_trader(item, index)].append(item)
+        by_trader[item.trader].append(item)
     period = items[0].group[4]
     whole: Band | None = None
     out: list[tuple[_Priced, Band, str]] = []
@@ -239,7 +241,7 @@ def _outliers(
         else:
             others = [p.unit_value for t, ps in by_trader.items() if t != trader for p in ps]
             if len(others) < config.min_group_size and config.fallback_all_periods:
-                others = [p.unit_value for p in pool if _trader(p, index) != trader]
+                others = [p.unit_value for p in pool if p.trader != trader]
                 reference = "all periods"
             if len(others) < config.min_group_size:
                 continue
@@ -278,7 +280,7 @@ def detect_unit_value_outliers(
     index = parties if parties is not None else PartyIndex.build(store)
     groups: dict[tuple[str, str, str, str, str], list[_Priced]] = defaultdict(list)
     for shipment in read_shipments(store):
-        priced = price(shipment, config)
+        priced = price(shipment, config, index)
         if priced is not None:
             groups[priced.group].append(priced)
     flagged: dict[tuple[str, str, str, Typology], list[tuple[_Priced, Band, str]]] = defaultdict(
@@ -288,7 +290,7 @@ def detect_unit_value_outliers(
     for key, items in groups.items():
         pools[key[:4]].extend(items)
     for key in sorted(groups):
-        for item, fences, reference in _outliers(groups[key], pools[key[:4]], index, config):
+        for item, fences, reference in _outliers(groups[key], pools[key[:4]], config):
             side = (
                 Typology.OVER_INVOICING
                 if item.unit_value > fences.upper
