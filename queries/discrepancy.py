@@ -19,12 +19,10 @@ thresholds. Values are in national currency on both sides (customs value and tax
 no conversion is needed; a declaration without a customs value falls back to its invoice
 value.
 
-A declaration whose importer record carries no identifier of its own (no tax id, VAT or
-registration number: a name and an address as the declarant typed them) is attributed to
-nobody when two or more identified companies of that country bear the name (core words, legal
-form aside): entity resolution may have joined it to one of them, but the declaration cannot
-say which one imported (``attribute_ambiguous_names``). Customs and tax administrations match
-the two sides on the trader's identifier (EORI, VAT number) for the same reason.
+A declaration whose importer record carries no identifier of its own and a name that two or
+more identified companies of its country bear is attributed to nobody: entity resolution may
+have joined it to one of them, but the declaration cannot say which one imported (see
+:mod:`queries.namesakes`; ``attribute_ambiguous_names`` counts it anyway).
 
 Declarations of an importer that files no return at all, or only nil returns (every figure
 zero), are not compared here by default: declaring no activity at all is the missing-trader
@@ -57,7 +55,7 @@ from queries.misinvoicing import (
     read_shipments,
     tax_jurisdiction,
 )
-from resolution.normalize import company_name
+from queries.namesakes import ambiguous_records
 
 DETECTOR = "customs_tax"
 
@@ -148,35 +146,6 @@ def _tax_figure(tax_return: Node) -> tuple[str, float] | None:
     return None
 
 
-_IDENTIFIERS = ("tax_id", "vat_number", "registration_number")
-
-
-def _name_of(node: Node | None) -> tuple[str, str] | None:
-    """(core name, country) of a company record that carries no identifier, else None."""
-    if node is None or node.label is not Label.COMPANY:
-        return None
-    props = node.properties
-    if any(props.get(f) not in (None, "") for f in _IDENTIFIERS):
-        return None
-    name, country = props.get("name"), props.get("jurisdiction")
-    if not name or not country:
-        return None
-    return company_name(str(name)).core, str(country).upper()
-
-
-def _ambiguous_names(index: PartyIndex) -> set[tuple[str, str]]:
-    """(core name, country) pairs borne by identified records of two or more companies."""
-    bearers: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for key, node in index.nodes.items():
-        props = node.properties
-        name, country = props.get("name"), props.get("jurisdiction")
-        identified = any(props.get(f) not in (None, "") for f in _IDENTIFIERS)
-        if node.label is Label.COMPANY and identified and name and country:
-            core = company_name(str(name)).core
-            bearers[(core, str(country).upper())].add(index.identity(key))
-    return {pair for pair, parties in bearers.items() if len(parties) > 1}
-
-
 def detect_customs_tax_discrepancies(
     store: GraphStore,
     *,
@@ -188,12 +157,15 @@ def detect_customs_tax_discrepancies(
     returns = _returns_by_party(store, index)
     country = config.tax_country or tax_jurisdiction(index, returns)
     imports: dict[str, list[tuple[str, float, Shipment]]] = defaultdict(list)
-    ambiguous = set() if config.attribute_ambiguous_names else _ambiguous_names(index)
+    ambiguous = (
+        frozenset()
+        if config.attribute_ambiguous_names
+        else ambiguous_records(index.nodes, index.canonical)
+    )
     for s in read_shipments(store):
         value = _customs_value(s)
         if s.is_import and s.receiver and value and s.reporting_country == country:
-            name = _name_of(index.nodes.get(s.receiver))
-            if name is not None and name in ambiguous:
+            if s.receiver in ambiguous:
                 continue
             imports[index.identity(s.receiver)].append((s.date, value, s))
     alerts: list[Alert] = []

@@ -37,8 +37,13 @@ cap (50), so the projection and the investigator's neighbourhood view cut hubs a
 Connected components are the communities; a component above ``max_network_size`` is split by
 Louvain modularity (Blondel et al. 2008; seeded, so deterministic). A network alerts when at
 least ``min_flagged_members`` of its companies, and at least ``min_flagged_share`` of them,
-score ``member_threshold`` or more; alerts are ranked by the sum of their members' scores and
-list each member's indicators.
+are shell-like: they score ``member_threshold`` or more, and not on circumstance alone (being
+young, in a secrecy jurisdiction, sharing a phone: ``context_indicators``); alerts are
+ranked by the sum of their members' scores and list each member's indicators.
+
+A record with no identifier whose name two identified companies share (a customs party typed
+as a name and an address) lends no links: it carries both namesakes' addresses and would tie
+a network to its namesake's neighbours (see :mod:`queries.namesakes`).
 
 Complexity: O(N + E) to read N party records and E relationships, O(sum of s^2) for the
 projection edges (s = companies sharing a value, at most ``hub_cap``), O(V + E) for cycles
@@ -70,6 +75,7 @@ from queries.misinvoicing import (
     read_shipments,
     tax_jurisdiction,
 )
+from queries.namesakes import ambiguous_records
 
 DETECTOR = "shell_network"
 SECRECY_FILE = Path(__file__).resolve().parent / "reference" / "secrecy_jurisdictions.csv"
@@ -159,6 +165,13 @@ class ShellConfig(BaseModel):
         description="a member counts as shell-like from this score (two ordinary indicators or"
         " one strong one and a weak one)",
     )
+    context_indicators: frozenset[str] = Field(
+        default=frozenset({"recent_incorporation", "secrecy_jurisdiction", "shared_contact"}),
+        description="indicators of a company's circumstances rather than of missing substance"
+        " or concealment: a member is shell-like only when some other indicator fired too (a"
+        " young Swiss company with a sister company is not, on that alone, a shell; FATF/Egmont"
+        " 2018 define the shell by its lack of operations)",
+    )
     min_flagged_members: int = Field(default=2, ge=1, description="shell-like members to alert")
     min_flagged_share: float = Field(
         default=0.5,
@@ -242,7 +255,12 @@ def _read(store: GraphStore) -> _Facts:
     directors_of: dict[str, set[str]] = defaultdict(set)
     owners: set[tuple[str, str]] = set()
     corporate: set[tuple[str, str]] = set()
+    # A name-only record that namesakes share carries their addresses and contacts too: its
+    # links would tie one company to its namesake's neighbours (queries.namesakes).
+    ambiguous = ambiguous_records(index.nodes, index.canonical)
     for rel in store.iter_relationships(rel_types):
+        if rel.start in ambiguous or rel.end in ambiguous:
+            continue
         start = index.identity(rel.start)
         if rel.type in _ATTRIBUTES:
             if start in company_set:
@@ -584,7 +602,7 @@ def detect_shell_networks(
     graph = shared_attribute_projection(facts, config)
     alerts = []
     for members in _communities(graph, config):
-        flagged = [m for m in members if profiles[m].score >= config.member_threshold]
+        flagged = [m for m in members if _shell_like(profiles[m], config)]
         if len(members) < 2 or len(flagged) < config.min_flagged_members:
             continue
         if len(flagged) < config.min_flagged_share * len(members):
@@ -592,6 +610,13 @@ def detect_shell_networks(
         alerts.append(_alert(facts, graph, members, [profiles[m] for m in members], config))
     alerts.sort(key=lambda a: (-a.score, a.id))
     return alerts
+
+
+def _shell_like(profile: ShellProfile, config: ShellConfig) -> bool:
+    """Scores the member threshold, with at least one indicator beyond circumstance."""
+    return profile.score >= config.member_threshold and any(
+        i.name not in config.context_indicators for i in profile.indicators
+    )
 
 
 def _alert(
@@ -602,7 +627,7 @@ def _alert(
     config: ShellConfig,
 ) -> Alert:
     index = facts.index
-    flagged = [p for p in profiles if p.score >= config.member_threshold]
+    flagged = [p for p in profiles if _shell_like(p, config)]
     total = sum(p.score for p in profiles)
     links: dict[str, int] = defaultdict(int)
     for a, b in graph.subgraph(members).edges:

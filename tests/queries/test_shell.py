@@ -203,3 +203,50 @@ def test_a_trading_taxpayer_without_returns_is_flagged(store: GraphStore) -> Non
     assert "no_tax_returns" in fired[silent]
     assert "no_tax_returns" not in fired[foreign]  # no tax id: not ours to tax
     assert "no_tax_returns" not in fired[seller]
+
+
+def test_young_companies_in_a_secrecy_jurisdiction_sharing_a_director_are_not_shells(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    director = g.add("person:registry:id:D7", "registry", name="Director Seven")
+    seller = g.company("company:customs:name:CN:maker", "Maker", "CN")
+    for n in ("701", "702"):
+        company = _registered(g, n, country="CH", incorporation_date="2023-01-01", employees=12)
+        g.link(RelType.DIRECTOR_OF, director, company, "registry", key="director", role="director")
+        g.declaration(
+            f"D{n}", flow="import", country="CH", date="2023-03-01", sender=seller,
+            receiver=company,
+        )  # fmt: skip
+    g.write(store)
+
+    fired = _profiles(store)["company:registry:reg:CH:701"]
+    assert fired == {"recent_incorporation", "secrecy_jurisdiction"}
+    # Young and Swiss is a circumstance, not a lack of substance.
+    assert detect_shell_networks(store) == []
+    (alert,) = detect_shell_networks(store, config=ShellConfig(context_indicators=frozenset()))
+    assert len(alert.details["members"]) == 2
+
+
+def test_a_name_only_record_that_namesakes_share_links_no_one(store: GraphStore) -> None:
+    g = TradeGraph()
+    nominee = g.add("person:registry:id:N8", "registry", name="Nominee Eight")
+    phone = g.add("phone:+4420888888", "registry", number="+44 20 888 888")
+    shells = [_shell(g, n, nominee, phone) for n in ("801", "802", "803")]
+    # Two different companies named like the first shell; customs wrote one of them by name
+    # only, a record every "Company 801" shares, resolved to the shell.
+    g.company("company:tax:tax:GB899", "Company 801 Ltd", "GB", "tax", tax_id="GB899")
+    named = g.company("company:customs:name:GB:company 801", "Company 801", "GB")
+    g.add("entity:shell801", "registry", name="Company 801", kind="company")
+    for record in (shells[0], named):
+        g.link(RelType.SAME_AS, record, "entity:shell801", score=0.9, method="model")
+    # The namesake's business centre, five established tenants.
+    _at(g, named, "address:gb:business centre")
+    for n in ("811", "812", "813", "814", "815"):
+        tenant = _registered(g, n, incorporation_date="2005-01-01", employees=25)
+        _at(g, tenant, "address:gb:business centre")
+    g.write(store)
+
+    (alert,) = detect_shell_networks(store)
+    assert len(alert.details["members"]) == 3
+    assert "address" not in alert.details["links"]
