@@ -28,7 +28,9 @@ VAT (charged minus paid) and the brokers' reclaims.
 
 Parties are the real parties of :class:`~queries.misinvoicing.PartyIndex` (resolved entity,
 else identical tax id), so a customs importer, its tax record and its FIU account holder are
-one trader.
+one trader. A holder record with no identifier whose name namesakes share
+(:mod:`queries.namesakes`) does not make an account joint when another holder record of it
+identifies its party: the payments would otherwise stop at the account.
 
 Complexity: O(D + P + R) to read D declarations, P payments and R returns; a bounded BFS of
 ``max_hops`` over domestic supplies per candidate missing trader.
@@ -58,6 +60,7 @@ from queries.misinvoicing import (
     rel_evidence,
     tax_jurisdiction,
 )
+from queries.namesakes import ambiguous_records
 
 DETECTOR = "vat_carousel"
 _EVIDENCE_PER_KIND = 20
@@ -126,9 +129,17 @@ def _read(store: GraphStore) -> _Facts:
     countries: dict[str, set[str]] = defaultdict(set)
     for ident in index.identities():
         countries[ident].update(index.values(ident, "jurisdiction"))
-    holders: dict[str, set[str]] = defaultdict(set)
+    # An account's holder records name one party, unless a name-only record that namesakes
+    # share (queries.namesakes) was resolved to the other namesake: such a record names no
+    # one when the account has a holder record that identifies its party.
+    ambiguous = ambiguous_records(index.nodes, index.canonical)
+    named: dict[str, set[str]] = defaultdict(set)
+    vague: dict[str, set[str]] = defaultdict(set)
     for rel in store.iter_relationships([RelType.HOLDS]):
-        holders[rel.end].add(index.identity(rel.start))
+        (vague if rel.start in ambiguous else named)[rel.end].add(index.identity(rel.start))
+    holders: dict[str, set[str]] = {
+        acct: named.get(acct) or vague[acct] for acct in sorted(named.keys() | vague.keys())
+    }
     accounts = store.get_nodes(sorted(holders))
     for key, node in accounts.items():
         country = account_country(node)

@@ -22,29 +22,34 @@ IDENTIFIERS = ("tax_id", "vat_number", "registration_number")
 
 
 def unidentified_name(node: Node | None) -> tuple[str, str] | None:
-    """(core name, country) of a company record that carries no identifier, else None."""
+    """(core name, country) of a company record that carries no identifier, else None; the
+    country is "" when the record names none (it may then be any namesake's)."""
     if node is None or node.label is not Label.COMPANY:
         return None
     props = node.properties
     if any(props.get(f) not in (None, "") for f in IDENTIFIERS):
         return None
     name, country = props.get("name"), props.get("jurisdiction")
-    if not name or not country:
+    if not name:
         return None
-    return company_name(str(name)).core, str(country).upper()
+    return company_name(str(name)).core, str(country or "").upper()
 
 
 def shared_names(nodes: Mapping[str, Node], identity: Mapping[str, str]) -> set[tuple[str, str]]:
-    """(core name, country) pairs borne by identified records of two or more parties
-    (``identity``: record key -> party; a record missing from it is its own party)."""
+    """(core name, country) pairs borne by identified records of two or more parties, country
+    "" for any country (``identity``: record key -> party; a record missing from it is its
+    own party)."""
     bearers: dict[tuple[str, str], set[str]] = defaultdict(set)
     for key, node in nodes.items():
         props = node.properties
         name, country = props.get("name"), props.get("jurisdiction")
         identified = any(props.get(f) not in (None, "") for f in IDENTIFIERS)
-        if node.label is Label.COMPANY and identified and name and country:
+        if node.label is Label.COMPANY and identified and name:
             core = company_name(str(name)).core
-            bearers[(core, str(country).upper())].add(identity.get(key, key))
+            party = identity.get(key, key)
+            bearers[(core, "")].add(party)
+            if country:
+                bearers[(core, str(country).upper())].add(party)
     return {pair for pair, parties in bearers.items() if len(parties) > 1}
 
 

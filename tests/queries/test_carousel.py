@@ -135,3 +135,23 @@ def test_without_a_broker_downstream_there_is_no_carousel(store: GraphStore) -> 
     _chain(g, missing_return={"turnover": 0.0}, broker_reclaims=False, broker_exports=False)
     g.write(store)
     assert detect_vat_carousels(store) == []
+
+
+def test_a_namesakes_name_only_holder_record_does_not_make_the_account_joint(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    _chain(g, missing_return={"turnover": 0.0, "vat_charged": 0.0})
+    # An established namesake of the buffer; the bank clerk wrote the buffer's account holder
+    # by name only, a record both share, and resolution gave it to the namesake.
+    namesake = g.company("company:tax:tax:GB777", "Buffer Ltd", "GB", "tax", tax_id="GB777")
+    by_name = g.company("company:fiu:name:-:buffer ltd", "Buffer Ltd", "", "fiu")
+    g.add("entity:namesake", "tax", name="Buffer Ltd", kind="company")
+    for record in (namesake, by_name):
+        g.link(RelType.SAME_AS, record, "entity:namesake", score=0.9, method="model")
+    g.link(RelType.HOLDS, by_name, "account:GB00BUFF00000000000901", "fiu", role="holder")
+    g.write(store)
+
+    (alert,) = detect_vat_carousels(store)
+    assert BUFFER in alert.entities
+    assert namesake not in alert.entities
