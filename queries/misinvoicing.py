@@ -177,13 +177,15 @@ def read_shipments(store: GraphStore) -> list[Shipment]:
 
 def _read_shipments(store: GraphStore) -> list[Shipment]:
     parties: dict[str, dict[str, str]] = defaultdict(dict)
-    for rel in store.iter_relationships([RelType.DECLARED, RelType.CONSIGNED_TO]):
-        role = str(rel.properties.get("role") or rel.key)
+    # Bare edges: only the ends and the role matter here, and decoding each edge's
+    # provenance cost more than the rest of the shipments together.
+    for edge in store.iter_edges([RelType.DECLARED, RelType.CONSIGNED_TO], ["role"]):
+        role = str(edge.values[0] or edge.key)
         # Two parties in one role cannot happen with the customs loader (the role is the
         # relationship key); if a mapping produced it, the smallest key wins, deterministically.
-        current = parties[rel.end].get(role)
-        if current is None or rel.start < current:
-            parties[rel.end][role] = rel.start
+        current = parties[edge.end].get(role)
+        if current is None or edge.start < current:
+            parties[edge.end][role] = edge.start
     out = [
         Shipment(node=n, parties=dict(parties.get(n.key, {})))
         for n in store.iter_nodes([Label.DECLARATION])

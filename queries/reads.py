@@ -27,7 +27,7 @@ from graph_models.errors import StoreError
 from graph_models.merge import NodeMap, RelMap
 from graph_models.records import GraphCounts, Node, Relationship
 from graph_models.schema import Label, RelType
-from graph_models.store.base import Direction, GraphStore
+from graph_models.store.base import Direction, Edge, GraphStore, check_edge_properties
 
 T = TypeVar("T")
 
@@ -99,6 +99,19 @@ class CachedReads(GraphStore):
             if cached is None:
                 cached = self._rels[rel_type] = list(self.store.iter_relationships([rel_type]))
             yield from cached
+
+    def iter_edges(
+        self, rel_types: Collection[RelType], properties: Sequence[str] = ()
+    ) -> Iterator[Edge]:
+        """Kept types from their cached relationships, the others bare from the store."""
+        check_edge_properties(rel_types, properties)
+        for rel_type in sorted({RelType(t) for t in rel_types}, key=lambda t: t.value):
+            if self._keep_types is not None and rel_type not in self._keep_types:
+                yield from self.store.iter_edges([rel_type], properties)
+                continue
+            for rel in self.iter_relationships([rel_type]):
+                values = tuple(rel.properties.get(p) for p in properties)
+                yield Edge(rel.type, rel.start, rel.end, rel.key, values)
 
     def get_nodes(self, keys: Collection[str]) -> dict[str, Node]:
         out: dict[str, Node] = {}

@@ -473,14 +473,14 @@ def detect_cash_smuggling(store: GraphStore, *, config: CashConfig | None = None
         return []
     travellers: dict[str, set[str]] = defaultdict(set)  # traveller identity -> declarations
     records_of: dict[str, set[str]] = defaultdict(set)  # traveller identity -> records
-    for rel in store.iter_relationships([RelType.CARRIED]):
-        if rel.end in declarations:
-            who = entity_of.get(rel.start, rel.start)
-            travellers[who].add(rel.end)
-            records_of[who].add(rel.start)
-    for rel in store.iter_relationships([RelType.OWNS_FUNDS]):
-        if rel.end in declarations:
-            declarations[rel.end].owners.append(rel.start)
+    for edge in store.iter_edges([RelType.CARRIED]):
+        if edge.end in declarations:
+            who = entity_of.get(edge.start, edge.start)
+            travellers[who].add(edge.end)
+            records_of[who].add(edge.start)
+    for edge in store.iter_edges([RelType.OWNS_FUNDS]):
+        if edge.end in declarations:
+            declarations[edge.end].owners.append(edge.start)
     links = _Links(store, entity_of, config)
     alerts = []
     for who in sorted(travellers):
@@ -566,16 +566,17 @@ class _Links:
             if str(n.properties.get("report_code", "")).upper() in codes
         }
         holders: dict[str, list[str]] = defaultdict(list)
-        for rel in self.store.iter_relationships([RelType.HOLDS]):
-            holders[rel.end].append(rel.start)
+        for edge in self.store.iter_edges([RelType.HOLDS]):
+            holders[edge.end].append(edge.start)
         out: list[tuple[str, str, str]] = []
-        for rel in self.store.iter_relationships([RelType.REPORTED_IN]):
-            if rel.end not in reports:
+        # Bare edges: a report names its subjects in many rows, whose provenance is not needed.
+        for edge in self.store.iter_edges([RelType.REPORTED_IN], ["role"]):
+            if edge.end not in reports:
                 continue
-            if rel.start.startswith("account:"):
-                out.extend((h, rel.end, f"holder of {rel.start}") for h in holders[rel.start])
+            if edge.start.startswith("account:"):
+                out.extend((h, edge.end, f"holder of {edge.start}") for h in holders[edge.start])
             else:
-                out.append((rel.start, rel.end, str(rel.properties.get("role") or "")))
+                out.append((edge.start, edge.end, str(edge.values[0] or "")))
         return out
 
     def _load(self, keys: Iterable[str]) -> None:

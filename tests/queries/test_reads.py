@@ -76,6 +76,16 @@ def test_kept_families_are_read_once_the_others_each_time(store: GraphStore) -> 
     assert len(list(cached.iter_nodes([Label.COMPANY]))) == 3
 
 
+def test_edges_answer_as_the_store_does_kept_or_not(store: GraphStore) -> None:
+    _graph(store)
+    cached = CachedReads(store, rel_types=[RelType.DIRECTOR_OF])
+    types = [RelType.DIRECTOR_OF, RelType.DECLARED]
+    for _ in range(2):
+        assert sorted(cached.iter_edges(types, ["role"])) == sorted(
+            store.iter_edges(types, ["role"])
+        )
+
+
 def test_derived_indexes_are_built_once(store: GraphStore) -> None:
     _graph(store)
     cached = CachedReads(store)
