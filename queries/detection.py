@@ -8,8 +8,10 @@ index. Alerts are saved with stable ids, so re-running refreshes rather than dup
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -93,6 +95,25 @@ class _Shared:
         if self._parties is None:
             self._parties = PartyIndex.build(self.store)
         return self._parties
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the run, restoring it after.
+
+    A run holds a few million live objects (records, shipments, indexes) and allocates
+    millions more; each full collection walks every live container, and the allocations
+    trigger one every so often: at scale 10 collections took more time than detection
+    itself. Detectors build no reference cycles to speak of (reference counting frees what
+    they drop), so the pause costs no memory worth having; the collector runs as usual after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 Detector = Callable[[_Shared], list[Alert]]
@@ -184,19 +205,20 @@ def run_detectors(
     shared = _Shared(cached, config)
     alerts: list[Alert] = []
     timings = []
-    try:
-        for name, (raises, run) in DETECTORS.items():
-            if not raises & wanted:
-                continue
-            if progress is not None:
-                progress(f"running {name}")
-            started = time.perf_counter()
-            found = [a for a in run(shared) if a.typology in wanted]
-            seconds = round(time.perf_counter() - started, 3)
-            timings.append(DetectorTiming(detector=name, alerts=len(found), seconds=seconds))
-            alerts.extend(found)
-    finally:
-        cached.close()  # drops the cache, not the store
+    with _cyclic_gc_paused():
+        try:
+            for name, (raises, run) in DETECTORS.items():
+                if not raises & wanted:
+                    continue
+                if progress is not None:
+                    progress(f"running {name}")
+                started = time.perf_counter()
+                found = [a for a in run(shared) if a.typology in wanted]
+                seconds = round(time.perf_counter() - started, 3)
+                timings.append(DetectorTiming(detector=name, alerts=len(found), seconds=seconds))
+                alerts.extend(found)
+        finally:
+            cached.close()  # drops the cache, not the store
     alerts.sort(key=lambda a: (a.typology.value, -a.score, a.id))
     if save:
         save_alerts(store, alerts)
