@@ -79,92 +79,70 @@ def days_between(first: str, second: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Shipment:
-    """One declaration item and its parties by role."""
+    """One declaration item and its parties by role.
+
+    The fields after ``parties`` are read from the node once, when the shipment is made: the
+    trade detectors read them millions of times a run.
+    """
 
     node: Node
     parties: Mapping[str, str]
+    key: str = field(init=False)
+    date: str = field(init=False)
+    flow: str = field(init=False)
+    reporting_country: str | None = field(init=False)
+    hs6: str | None = field(init=False)
+    quantity: float | None = field(init=False)
+    unit: str | None = field(init=False)
+    net_mass: float | None = field(init=False)
+    customs_value: float | None = field(init=False)
+    invoice_value: float | None = field(init=False)
+    currency: str | None = field(init=False)
+    dispatch_country: str | None = field(init=False)
+    destination_country: str | None = field(init=False)
+    sender: str | None = field(init=False)
+    receiver: str | None = field(init=False)
+    # A re-export leaves the country like an export and is priced like one.
+    is_import: bool = field(init=False)
+    is_export: bool = field(init=False)
 
-    @property
-    def key(self) -> str:
-        return self.node.key
+    def __post_init__(self) -> None:
+        props = self.node.properties
+        code = _text(props, "hs_code")
+        unit = _text(props, "unit")
+        currency = _text(props, "currency")
+        flow = str(props["flow"])
+        derived = {
+            "key": self.node.key,
+            "date": str(props["date"]),
+            "flow": flow,
+            "reporting_country": _text(props, "reporting_country"),
+            "hs6": code[:6] if code and len(code) >= 6 else None,
+            "quantity": _number(props, "quantity"),
+            "unit": unit.strip().upper() if unit else None,
+            "net_mass": _number(props, "net_mass"),
+            "customs_value": _number(props, "customs_value"),
+            "invoice_value": _number(props, "invoice_value"),
+            "currency": currency.upper() if currency else None,
+            "dispatch_country": _text(props, "dispatch_country"),
+            "destination_country": _text(props, "destination_country"),
+            "sender": next((self.parties[r] for r in SENDER_ROLES if r in self.parties), None),
+            "receiver": next((self.parties[r] for r in RECEIVER_ROLES if r in self.parties), None),
+            "is_import": flow == "import",
+            "is_export": flow in ("export", "re-export"),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
-    def _str(self, name: str) -> str | None:
-        value = self.node.properties.get(name)
-        return str(value) if value is not None and value != "" else None
 
-    def _float(self, name: str) -> float | None:
-        value = self.node.properties.get(name)
-        return (
-            float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-        )
+def _text(props: Mapping[str, object], name: str) -> str | None:
+    value = props.get(name)
+    return str(value) if value is not None and value != "" else None
 
-    @property
-    def date(self) -> str:
-        return str(self.node.properties["date"])
 
-    @property
-    def flow(self) -> str:
-        return str(self.node.properties["flow"])
-
-    @property
-    def reporting_country(self) -> str | None:
-        return self._str("reporting_country")
-
-    @property
-    def hs6(self) -> str | None:
-        code = self._str("hs_code")
-        return code[:6] if code and len(code) >= 6 else None
-
-    @property
-    def quantity(self) -> float | None:
-        return self._float("quantity")
-
-    @property
-    def unit(self) -> str | None:
-        unit = self._str("unit")
-        return unit.strip().upper() if unit else None
-
-    @property
-    def net_mass(self) -> float | None:
-        return self._float("net_mass")
-
-    @property
-    def customs_value(self) -> float | None:
-        return self._float("customs_value")
-
-    @property
-    def invoice_value(self) -> float | None:
-        return self._float("invoice_value")
-
-    @property
-    def currency(self) -> str | None:
-        currency = self._str("currency")
-        return currency.upper() if currency else None
-
-    @property
-    def dispatch_country(self) -> str | None:
-        return self._str("dispatch_country")
-
-    @property
-    def destination_country(self) -> str | None:
-        return self._str("destination_country")
-
-    @property
-    def sender(self) -> str | None:
-        return next((self.parties[r] for r in SENDER_ROLES if r in self.parties), None)
-
-    @property
-    def receiver(self) -> str | None:
-        return next((self.parties[r] for r in RECEIVER_ROLES if r in self.parties), None)
-
-    @property
-    def is_import(self) -> bool:
-        return self.flow == "import"
-
-    @property
-    def is_export(self) -> bool:
-        # A re-export leaves the country like an export and is priced like one.
-        return self.flow in ("export", "re-export")
+def _number(props: Mapping[str, object], name: str) -> float | None:
+    value = props.get(name)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def read_shipments(store: GraphStore) -> list[Shipment]:
