@@ -11,6 +11,7 @@ benchmarks/detect_cycles.py.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 from pathlib import Path
@@ -55,9 +56,11 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     for timing in run.timings:
         print(f"  {timing.detector:<12} {timing.alerts:>6} alerts {timing.seconds:>8.1f} s")
+    # The machine is shared: a time means little without the load it was measured under.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"all detectors at scale {args.scale:g}: {seconds:.1f} s (target < 60 s),"
-        f" {len(run.alerts):,} alerts, peak {peak_rss_mib():,.0f} MiB"
+        f" {len(run.alerts):,} alerts, peak {peak_rss_mib():,.0f} MiB, load average {load}"
     )
     truth = Truth.read(directory / "truth.json")
     for score in evaluate(store, run.alerts, truth):
