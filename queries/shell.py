@@ -258,7 +258,8 @@ def _read(store: GraphStore) -> _Facts:
     # A name-only record that namesakes share carries their addresses and contacts too: its
     # links would tie one company to its namesake's neighbours (queries.namesakes).
     ambiguous = ambiguous_records(index.nodes, index.canonical)
-    for rel in store.iter_relationships(rel_types):
+    # Bare edges (ends and type): the links' provenance is not needed to build the networks.
+    for rel in store.iter_edges(rel_types):
         if rel.start in ambiguous or rel.end in ambiguous:
             continue
         start = index.identity(rel.start)
