@@ -17,7 +17,9 @@ Which cycles, and which typology:
   flows of a cycle must share an HS heading (``same_goods_digits``): the same goods go round,
   while two partners who sell each other different products do not make a ring. A mixed
   cycle of two flows -- goods out, payment back -- is an ordinary sale and is not a finding;
-  a mixed cycle needs three flows or more (e.g. goods out to B, on to C, and C pays A);
+  a mixed cycle needs three flows or more (e.g. goods out to B, on to C, and C pays A); two
+  partners shipping each other goods of one heading is intra-industry trade, a finding only
+  when the same consignment came back (one quantity, ``two_party_quantity_tolerance``);
 - money only -> ``circular_trade`` when the members also trade goods among themselves (the
   payments settle the circular trade and join its alert; ``details["goods_ring"]`` says
   whether the goods were seen going round too -- the domestic legs of a VAT carousel, for
@@ -149,6 +151,14 @@ class CycleConfig(BaseModel):
         description="a money cycle of two parties is round-tripping only through a secrecy"
         " jurisdiction (funds 'channelled abroad' and back, OECD BD4); between ordinary"
         " parties it is most often a refund",
+    )
+    two_party_quantity_tolerance: float | None = Field(
+        default=0.05,
+        ge=0,
+        description="a goods cycle of two parties is circular trade only when its declarations"
+        " carry one quantity within this tolerance (the same consignment came back): two"
+        " partners selling each other goods of one heading is ordinary intra-industry trade"
+        " (Grubel & Lloyd 1975); None = any two-party goods cycle",
     )
     report_settlement_cycles: bool = Field(
         default=False,
@@ -834,6 +844,11 @@ class _AlertBuilder:
             {c for m in ring for c in self.flows.countries(m) if c in config.secrecy_jurisdictions}
         )
         if FlowKind.GOODS in kinds:
+            # Two partners selling each other goods of one heading is intra-industry trade
+            # (Grubel & Lloyd 1975), common and legitimate; between two parties, goods going
+            # round show as the same consignment coming back.
+            if len(ring) == 2 and not any(self._same_consignment(c) for c in cycles):
+                return None
             typology = Typology.CIRCULAR_TRADE
         elif settles_trade:
             # Payments round traders whose goods did not go round (the same members would
@@ -910,6 +925,33 @@ class _AlertBuilder:
                 "search_capped": any(c.flows[0].index in self.truncated for c in cycles),
                 "currency_group": best.flows[0].group,
             },
+        )
+
+    def _same_consignment(self, cycle: FlowCycle) -> bool:
+        """Whether the goods flows of ``cycle`` declare one quantity (in one unit, else net
+        mass) within ``two_party_quantity_tolerance``."""
+        tolerance = self.config.two_party_quantity_tolerance
+        if tolerance is None:
+            return True
+        goods = [f.record for f in cycle.flows if f.kind is FlowKind.GOODS]
+        declared = self.flows.nodes(goods)
+        measures = []
+        for record in goods:
+            node = declared.get(record)
+            if node is None:
+                return False
+            props = node.properties
+            quantity, unit, mass = props.get("quantity"), props.get("unit"), props.get("net_mass")
+            if isinstance(quantity, int | float) and quantity > 0 and unit:
+                measures.append((str(unit), float(quantity)))
+            elif isinstance(mass, int | float) and mass > 0:
+                measures.append(("kg", float(mass)))
+            else:
+                return False
+        units = {u for u, _ in measures}
+        values = [v for _, v in measures]
+        return (
+            len(measures) >= 2 and len(units) == 1 and max(values) <= min(values) * (1 + tolerance)
         )
 
     def _shell_score(self, member: str) -> float:

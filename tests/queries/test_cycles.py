@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph_models.records import RelWrite
+from graph_models.records import NodeWrite, RelWrite
 from graph_models.schema import RelType
 from graph_models.store.base import GraphStore
 from queries.alerts import Typology, save_alerts
@@ -243,7 +243,8 @@ def test_repeated_rounds_are_one_alert_with_every_cycle_cited_once(store: GraphS
             ship(B, A, 30, 50_000.0, n=4),
         ],
     )
-    (alert,) = detect_cycles(store)
+    # (Two partners: their declarations are not read for the consignment test here.)
+    (alert,) = detect_cycles(store, config=CycleConfig(two_party_quantity_tolerance=None))
     # Four time-respecting cycles: 1-2, 3-4, 1-4 (from A) and 2-3 (from B): one alert.
     cycles = alert.details["cycles"]
     assert len(cycles) == len({tuple(c) for c in cycles}) == 4
@@ -579,3 +580,37 @@ def test_a_round_trip_already_seen_whole_is_not_reported_again_through_its_group
     (alert,) = detect_cycles(store)
     assert alert.details["ring"] == [home, bvi, cayman]
     assert "common_control" not in alert.details
+
+
+def test_two_partners_shipping_each_other_one_heading_is_trade_unless_the_goods_came_back(
+    store: GraphStore,
+) -> None:
+    def declared(n: int, sender: str, receiver: str, quantity: float) -> NodeWrite:
+        key = f"declaration:GB:{sender.rsplit(':', 1)[-1]}-{receiver.rsplit(':', 1)[-1]}:{n}"
+        return node(key, prov("customs"), quantity=quantity, unit="NAR", net_mass=quantity * 2)
+
+    write(
+        store,
+        [
+            company(A, "GB"),
+            company(B, "NL"),
+            company(C, "DE"),
+            declared(1, A, B, 400.0),
+            declared(2, B, A, 150.0),
+            declared(3, A, C, 400.0),
+            declared(4, C, A, 404.0),
+        ],
+        [
+            # A and B sell each other parts of one heading: different consignments.
+            ship(A, B, 0, 50_000.0, n=1),
+            ship(B, A, 10, 52_000.0, n=2),
+            # What A sent C came back: the same 400 units (within 5%).
+            ship(A, C, 20, 60_000.0, n=3),
+            ship(C, A, 40, 61_000.0, n=4),
+        ],
+    )
+    (alert,) = detect_cycles(store)
+    assert alert.typology is Typology.CIRCULAR_TRADE
+    assert alert.details["ring"] == [A, C]
+    anyway = detect_cycles(store, config=CycleConfig(two_party_quantity_tolerance=None))
+    assert len(anyway) == 2
