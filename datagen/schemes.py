@@ -125,6 +125,21 @@ class Planter:
         self.cash = cash
         self.scale = scale
         self.plan = Plan()
+        # Mis-invoicing, mirror and customs-tax schemes trade the goods the background trades
+        # most, as they do in life: a price or a value is judged against other traders of the
+        # same goods, and a scheme in goods nobody else trades has no market to hide in (nor
+        # to be measured against). More schemes at a larger scale spread over more goods.
+        self.common_goods = _common_goods(pop, max(len(_PRICED), round(len(_PRICED) * scale)))
+        self._priced_deck: list[str] = []
+
+    def priced_goods(self) -> str:
+        """Goods for a scheme that distorts unit prices: each of the common goods in turn (in
+        a shuffled order), so that two independent price schemes rarely share a market and
+        become each other's reference price."""
+        if not self._priced_deck:
+            self._priced_deck = list(self.common_goods)
+            self.rng.shuffle(self._priced_deck)
+        return self._priced_deck.pop()
 
     # --- the run -----------------------------------------------------------------------------
     def plant(self) -> Plan:
@@ -702,7 +717,7 @@ class Planter:
     # --- 4. mis-invoicing and mirror discrepancies -------------------------------------------
     def under_invoicing(self, draft: SchemeDraft) -> None:
         rng = self.rng
-        hs6 = rng.choice(_PRICED)
+        hs6 = self.priced_goods()
         importer = self.company(HOME, chapters=(hs6[:2],))
         seller = self.company(rng.choice(_SOURCING), chapters=(hs6[:2],))
         importer.hs6 = seller.hs6 = [hs6]
@@ -744,7 +759,7 @@ class Planter:
 
     def over_invoicing(self, draft: SchemeDraft) -> None:
         rng = self.rng
-        hs6 = rng.choice(_PRICED)
+        hs6 = self.priced_goods()
         home = self.company(HOME, chapters=(hs6[:2],))
         related = self.company(rng.choice(("AE", "HK", "TR", "CN")), chapters=(hs6[:2],))
         owner = next(o.holder for o in home.officers if isinstance(o.holder, Person))
@@ -788,7 +803,7 @@ class Planter:
 
     def mirror_discrepancy(self, draft: SchemeDraft) -> None:
         rng = self.rng
-        hs6 = rng.choice(_PRICED)
+        hs6 = rng.choice(self.common_goods)
         foreign = self.company(rng.choice(_SOURCING), chapters=(hs6[:2],))
         home = self.company(HOME, chapters=(hs6[:2],))
         foreign.hs6 = home.hs6 = [hs6]
@@ -835,7 +850,7 @@ class Planter:
     # --- 5. customs-tax discrepancy ----------------------------------------------------------
     def customs_tax_discrepancy(self, draft: SchemeDraft) -> None:
         rng = self.rng
-        hs6 = rng.choice(_PRICED)
+        hs6 = rng.choice(self.common_goods)
         importer = self.company(HOME, chapters=(hs6[:2],), established=(2010, 2019))
         importer.hs6 = [hs6]
         sellers = [
@@ -1119,6 +1134,17 @@ class _Carousel:
         self.payments.append(
             Payment(day, self.accounts[payer.id], self.accounts[payee.id], amount, mode, text)
         )
+
+
+def _common_goods(pop: Population, count: int) -> tuple[str, ...]:
+    """The ``count`` subheadings with the most background trade (relations weighted by their
+    shipment size), in a fixed order; the fixed staples when the population trades nothing."""
+    volume: dict[str, float] = defaultdict(float)
+    for rel in pop.relations:
+        for hs6 in rel.hs6:
+            volume[hs6] += rel.size / len(rel.hs6)
+    ranked = sorted(volume, key=lambda h: (-volume[h], h))
+    return tuple(ranked[:count]) or _PRICED
 
 
 def _quarters(first: date, last: date) -> list[str]:
