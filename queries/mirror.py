@@ -5,8 +5,10 @@ matched to the import of the same shipment declared in country B (B != A): same 
 importer (the same real party by entity resolution or identical tax id, or the same normalised
 name in the same country), same HS 6 subheading, the import declared within ``max_days`` after
 the export, and the quantity and the net mass (each when both sides give it) within
-``quantity_tolerance``. Matching is one-to-one and greedy
-on (days apart, quantity difference, keys), so it is deterministic.
+``quantity_tolerance``. Matching is one-to-one and greedy on (quantity difference, days apart,
+keys), so it is deterministic: the quantity and weight are read off one packing list by both
+administrations, so the same shipment agrees on them more closely than on the dates, while
+in a busy relation the next shipment is often closer in time and within the tolerance.
 
 Shipments that agree on parties, goods and dates but not on quantity are matched in a second
 pass (``match_without_quantity``), and the quantity gap is shown as its own indicator: one side
@@ -208,10 +210,10 @@ def match_pairs(
 def _one_to_one(
     candidates: list[tuple[int, float, Shipment, Shipment]], config: MirrorConfig
 ) -> list[MirrorPair]:
-    """Greedy one-to-one assignment on quantity matches: closest in time, then in quantity,
+    """Greedy one-to-one assignment on quantity matches: closest in quantity, then in time,
     then by keys. The optional second pass pairs what is left in date order, group by group,
     where the groups balance (see the module docstring)."""
-    ordered = sorted(candidates, key=lambda c: (c[0], c[1], c[2].key, c[3].key))
+    ordered = sorted(candidates, key=lambda c: (c[1], c[0], c[2].key, c[3].key))
     used: set[str] = set()
     pairs: list[MirrorPair] = []
     for _days, gap, x, m in ordered:

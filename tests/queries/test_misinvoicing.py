@@ -574,6 +574,33 @@ def test_leftover_declarations_pair_in_date_order_only_when_they_balance(
     ]
 
 
+def test_a_shipment_matches_the_import_of_its_own_quantity_before_a_closer_one(
+    store: GraphStore,
+) -> None:
+    g = TradeGraph()
+    cn_exp, gb_exp, cn_imp, gb_imp = _mirror_parties(g)
+    x = g.declaration(
+        "XQ", flow="export", country="CN", date="2023-03-01", sender=cn_exp, receiver=cn_imp,
+        quantity=1_000, value=100_000,
+    )  # fmt: skip
+    # Another shipment of 970 units arrives first, at a third of the value; the export's own
+    # 1,000 units arrive ten days later at its value.
+    g.declaration(
+        "MN", flow="import", country="GB", date="2023-03-05", sender=gb_exp, receiver=gb_imp,
+        quantity=970, value=36_000,
+    )  # fmt: skip
+    m = g.declaration(
+        "MQ", flow="import", country="GB", date="2023-03-15", sender=gb_exp, receiver=gb_imp,
+        quantity=1_000, value=110_000,
+    )  # fmt: skip
+    g.write(store)
+
+    config = MirrorConfig(match_without_quantity=False)
+    (pair,) = match_pairs(read_shipments(store), PartyIndex.build(store), config)
+    assert (pair.export.key, pair.imp.key) == (x, m)
+    assert detect_mirror_discrepancies(store) == []
+
+
 def test_mirror_values_in_different_currencies_are_converted(store: GraphStore) -> None:
     g = TradeGraph()
     x, _ = _mirror_pair(
