@@ -23,10 +23,17 @@ a guess, so the second pass is strict twice over:
   window. An unbalanced group means a partner record is missing, so no pairing is trusted;
 - *pattern*: a relation's (exporter, importer, HS 6) unreferenced pairs count only when at
   least ``min_unreferenced_pairs`` of them are beyond the gap threshold, all of those
-  understate the same side, and they outnumber the relation's quantity-matched pairs. A
+  understate the same side, and none of the relation's shipments matched on quantity. A
   single mismatch is as likely two different shipments each missing its partner record, and
-  so are a few among many shipments that agree; the same side under-declaring shipment after
-  shipment, as the relation's habit, is the misdeclaration the typology describes.
+  so are mismatches in a relation whose two sides do agree at times; the same side
+  under-declaring shipment after shipment, as the relation's habit, is the misdeclaration
+  the typology describes.
+
+A quantity match that leaps over the relation's own traffic both ways (an unmatched
+candidate import of the export dated before its import, and an unmatched candidate export of
+the import dated after its export) breaks the order shipments keep: it is more likely one
+shipment's full quantity meeting another's understated one by coincidence, and it goes back
+to the second pass.
 
 The import value is CIF, the export value FOB, so the import is deflated by the IMF's
 conventional CIF/FOB factor of 1.10 (IMF, *Direction of Trade Statistics Guide*, 1993: the
@@ -222,10 +229,37 @@ def _one_to_one(
         used.update((x.key, m.key))
         pairs.append(MirrorPair(x, m, quantity_matched=True))
     if config.match_without_quantity:
+        # Quantity matches that break the date order go back to the second pass (docstring).
+        crossed = _crossing(pairs, ordered, used)
+        pairs = [p for p in pairs if (p.export.key, p.imp.key) not in crossed]
+        used -= {k for pair in crossed for k in pair}
         left = [(x, m) for _d, _g, x, m in ordered if x.key not in used and m.key not in used]
         pairs += _in_date_order(left, config)
     pairs.sort(key=lambda p: (p.export.key, p.imp.key))
     return pairs
+
+
+def _crossing(
+    pairs: list[MirrorPair],
+    candidates: list[tuple[int, float, Shipment, Shipment]],
+    used: set[str],
+) -> set[tuple[str, str]]:
+    """Quantity matches (export, import) with an unmatched candidate import of the export
+    dated before the import, and an unmatched candidate export of the import dated after the
+    export."""
+    imports_of: dict[str, list[Shipment]] = defaultdict(list)
+    exports_of: dict[str, list[Shipment]] = defaultdict(list)
+    for _d, _g, x, m in candidates:
+        imports_of[x.key].append(m)
+        exports_of[m.key].append(x)
+    out = set()
+    for pair in pairs:
+        x, m = pair.export, pair.imp
+        before = any(o.key not in used and o.date < m.date for o in imports_of[x.key])
+        after = any(o.key not in used and o.date > x.date for o in exports_of[m.key])
+        if before and after:
+            out.add((x.key, m.key))
+    return out
 
 
 def _in_date_order(left: list[tuple[Shipment, Shipment]], config: MirrorConfig) -> list[MirrorPair]:
@@ -267,7 +301,7 @@ def _patterned(
     pairs: list[tuple[MirrorPair, tuple[str, str, str], float, str]], config: MirrorConfig
 ) -> set[tuple[str, str, str]]:
     """Relations whose unreferenced pairs show the same side understated often enough, and
-    more often than the relation's declarations agree on quantity.
+    none of whose declarations agree on quantity.
 
     ``pairs`` are (pair, relation, gap, understated side) of every matched pair."""
     sides: dict[tuple[str, str, str], list[str]] = defaultdict(list)
@@ -282,7 +316,7 @@ def _patterned(
         for relation, found in sides.items()
         if len(found) >= config.min_unreferenced_pairs
         and len(set(found)) == 1
-        and len(found) > agreed[relation]
+        and agreed[relation] == 0
     }
 
 
