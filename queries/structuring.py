@@ -26,10 +26,11 @@ customs declarations. "Being" means the same resolved entity, or -- without reso
 shared identifier (passport / id number, tax id, VAT number, registration number and
 jurisdiction). An alert needs a cash red flag of its own or a direct STR link: repeated
 just-under declarations, or a traveller who is an STR party, or undeclared cash corroborated
-by a suspicion report (the owner of the funds, or a company the traveller officers, named
-in one) or by a repeat detection. The owner's and officer links alone are context
-(companies named in reports have staff who carry declared takings every day), and so are
-trader links: trade explains cash as often as it hides it; they raise the score.
+by a suspicion report that reports cash (the owner of the funds, or a company the traveller
+officers, named in one; a report whose transactions are all wires says nothing about the
+cash the company's staff carry) or by a repeat detection. The owner's and officer links alone
+are context (companies named in reports have staff who carry declared takings every day),
+and so are trader links: trade explains cash as often as it hides it; they raise the score.
 
 Complexity: both are O(F log F) for F flows or declarations (sorting, then one sliding
 window per account, conductor or traveller), plus one pass over the REPORTED_IN, HOLDS,
@@ -432,8 +433,21 @@ class CashConfig(BaseModel):
         default=True,
         description="without a resolved entity, link records sharing a strong identifier",
     )
+    cash_transmodes: frozenset[str] = Field(
+        default=frozenset({"CASH"}),
+        description="goAML transmode codes meaning cash (the code list is each FIU's own): a"
+        " report on the owner of the funds or on a company the traveller officers corroborates"
+        " undeclared cash only when it reports cash, or lists no transactions to say otherwise"
+        " (FATF 2015 'Money Laundering through the Physical Transportation of Cash': the"
+        " courier's red flags are cash withdrawals and cash-intensive business)",
+    )
     max_records: int = Field(default=100, ge=1, description="records cited per alert")
     fx: FxTable = Field(default_factory=FxTable)
+
+    @field_validator("cash_transmodes")
+    @classmethod
+    def _upper_modes(cls, value: frozenset[str]) -> frozenset[str]:
+        return frozenset(v.strip().upper() for v in value)
 
     @property
     def floor(self) -> float:
@@ -540,6 +554,7 @@ class _Links:
         for party, report, role in sorted(set(str_parties)):
             for token in self.tokens(party):
                 self.str_index[token].append((party, report, role))
+        self.cash_reports = self._cash_reports({r for _, r, _ in str_parties})
         traders: set[str] = set()
         for rel in store.iter_relationships([RelType.SHIPPED_TO]):
             traders.update((rel.start, rel.end))
@@ -578,6 +593,31 @@ class _Links:
             else:
                 out.append((edge.start, edge.end, str(edge.values[0] or "")))
         return out
+
+    def _cash_reports(self, reports: set[str]) -> frozenset[str]:
+        """The suspicion reports that report cash: one of their transactions has a cash
+        transmode (or a cash direction, as a CTR row has), or they list no transaction at all
+        (a narrative-only report does not say it is about something else). A report of wire
+        transfers on a company says nothing about the cash its staff carry."""
+        transactions: dict[str, list[str]] = defaultdict(list)
+        for edge in self.store.iter_edges([RelType.PART_OF]):
+            if edge.end in reports:
+                transactions[edge.end].append(edge.start)
+        nodes = self.store.get_nodes(sorted({t for ts in transactions.values() for t in ts}))
+        modes = self.config.cash_transmodes
+
+        def is_cash(key: str) -> bool:
+            node = nodes.get(key)
+            if node is None:
+                return False
+            mode = node.properties.get("transmode")
+            if isinstance(mode, str) and mode.strip().upper() in modes:
+                return True
+            return isinstance(node.properties.get("cash_direction"), str)
+
+        return frozenset(
+            r for r in reports if r not in transactions or any(map(is_cash, transactions[r]))
+        )
 
     def _load(self, keys: Iterable[str]) -> None:
         wanted = [k for k in keys if k not in self._tokens]
@@ -684,7 +724,10 @@ def _cash_alert(
     # (companies named in reports have staff who carry declared takings every day). A trader
     # link explains cash as much as it incriminates it: context and score only.
     direct_str = "str_party" in kinds
-    corroborated = bool(kinds & _STR_LINKS) or len(undeclared) >= config.undeclared_repeat
+    # A report on the owner or a company the traveller officers corroborates only if it
+    # reports cash: background reports on trading companies are mostly about their wires.
+    cash_str = any(ln.kind in _STR_LINKS and ln.report in links.cash_reports for ln in all_links)
+    corroborated = direct_str or cash_str or len(undeclared) >= config.undeclared_repeat
     repeated = len(structured) >= config.min_declarations
     if not (repeated or direct_str or (undeclared and corroborated)):
         return None

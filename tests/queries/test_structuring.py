@@ -370,3 +370,31 @@ def test_a_trader_link_is_context_an_officer_link_to_an_str_corroborates(
     assert kinds == {"str_officer", "trader_owner"}
     assert "officer of a party named in a suspicion report" in alert.summary
     assert "carries funds of a customs trader" in alert.summary
+
+
+def _report_transaction(store: GraphStore, n: int, transmode: str) -> None:
+    """A transaction of the STR of ``_str_naming``, paid with ``transmode``."""
+    txn = node(
+        f"transaction:str:{n}", prov("fiu"), date=day(1), amount=20_000.0, transmode=transmode
+    )
+    write(store, [txn], [rel(RelType.PART_OF, txn.key, STR_REPORT, provenance=prov("fiu"))])
+
+
+def test_a_report_of_wires_on_the_owner_does_not_corroborate_undeclared_cash(
+    store: GraphStore,
+) -> None:
+    owner = company("company:customs:tax:GB777", "GB", name="Cash & Carry Ltd")
+    _str_naming(store, company("company:fiu:tax:GB777", "GB", name="CASH CARRY"), "holder")
+    _report_transaction(store, 1, "SWIFT")
+    _travel(store, declaration(1, 10, 40_000.0, undeclared=True, owner=owner.key), extra=[owner])
+    # The bank reported the owner's wire transfers: nothing about the cash its staff carry.
+    assert detect_cash_smuggling(store) == []
+    # The same report listing a cash withdrawal too does corroborate it.
+    _report_transaction(store, 2, "CASH")
+    (alert,) = detect_cash_smuggling(store)
+    assert {link["kind"] for link in alert.details["links"]} == {"str_owner"}
+    # The code list is the FIU's own (compared upper-cased): under another code neither
+    # transaction is cash; under the wire's code the report is a cash report.
+    assert detect_cash_smuggling(store, config=CashConfig(cash_transmodes=frozenset({"K"}))) == []
+    only_swift = CashConfig(cash_transmodes=frozenset({" swift "}))
+    assert len(detect_cash_smuggling(store, config=only_swift)) == 1
