@@ -27,16 +27,14 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from graph_models.errors import StoreError
-from graph_models.merge import NodeMap, RelMap
-from graph_models.records import GraphCounts, Node, NodeWrite, Relationship, RelWrite
+from graph_models.records import GraphCounts, Node, Relationship
 from graph_models.schema import Label, RelType
-from graph_models.store.base import Direction, GraphStore
+from graph_models.store.base import Direction, GraphStore, ReadOnlyStore
 from queries.access import Scope, Tally, entity_members, rel_id
 from queries.models import Neighbourhood
 
@@ -139,7 +137,7 @@ class Window(BaseModel):
         return first_seen <= self.date_to
 
 
-class FilteredView(GraphStore):
+class FilteredView(ReadOnlyStore):
     """A read-only view of a store that shows only what a scope reads inside a date window.
 
     ``expand`` drops a relationship when it, or either end node, is not readable (counting
@@ -149,6 +147,8 @@ class FilteredView(GraphStore):
     abstract method on the seam must be delegated or refused here too: the neighbourhood
     tests fail at once when it is not.)
     """
+
+    read_only = "a filtered view is read-only"
 
     kind = "filtered"
 
@@ -251,30 +251,6 @@ class FilteredView(GraphStore):
 
     def close(self) -> None:
         """The view does not own the store: closing it leaves the store open."""
-
-    def init_schema(self) -> list[str]:
-        raise StoreError("a filtered view is read-only")
-
-    def clear(self) -> None:
-        raise StoreError("a filtered view is read-only")
-
-    def write_node_maps(self, rows: Sequence[NodeMap]) -> int:
-        raise StoreError("a filtered view is read-only")
-
-    def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
-        raise StoreError("a filtered view is read-only")
-
-    def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
-        raise StoreError("a filtered view is read-only")
-
-    def write_relationships(self, rows: Sequence[RelWrite]) -> int:
-        raise StoreError("a filtered view is read-only")
-
-    def delete_relationships(self, identities: Sequence[tuple[str, str, str, str]]) -> int:
-        raise StoreError("a filtered view is read-only")
-
-    def delete_nodes(self, keys: Collection[str]) -> int:
-        raise StoreError("a filtered view is read-only")
 
 
 def readable_start(store: GraphStore, key: str, *, scope: Scope, tally: Tally) -> Node | None:

@@ -23,20 +23,26 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, TypeVar
 
-from graph_models.errors import StoreError
-from graph_models.merge import NodeMap, RelMap
 from graph_models.records import GraphCounts, Node, Relationship
 from graph_models.schema import Label, RelType
-from graph_models.store.base import Direction, Edge, GraphStore, check_edge_properties
+from graph_models.store.base import (
+    Direction,
+    Edge,
+    GraphStore,
+    ReadOnlyStore,
+    check_edge_properties,
+)
 
 T = TypeVar("T")
 
 
-class CachedReads(GraphStore):
+class CachedReads(ReadOnlyStore):
     """``store`` seen through a scan cache of the labels and types given (read-only).
 
     ``labels`` / ``rel_types`` name the families to keep (None: every family scanned).
     """
+
+    read_only = "a cached read view is read-only"
 
     def __init__(
         self,
@@ -151,28 +157,9 @@ class CachedReads(GraphStore):
     def ping(self) -> str:
         return self.store.ping()
 
-    def init_schema(self) -> list[str]:
-        raise StoreError("a cached read view cannot change the schema")
-
     def close(self) -> None:
         """Drop the cache; the underlying store stays open (its owner closes it)."""
         self._nodes.clear()
         self._by_key.clear()
         self._rels.clear()
         self._derived.clear()
-
-    # --- writes, refused ---------------------------------------------------------------------
-    def clear(self) -> None:
-        raise StoreError("a cached read view is read-only")
-
-    def write_node_maps(self, rows: Sequence[NodeMap]) -> int:
-        raise StoreError("a cached read view is read-only")
-
-    def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
-        raise StoreError("a cached read view is read-only")
-
-    def delete_relationships(self, identities: Sequence[tuple[str, str, str, str]]) -> int:
-        raise StoreError("a cached read view is read-only")
-
-    def delete_nodes(self, keys: Collection[str]) -> int:
-        raise StoreError("a cached read view is read-only")

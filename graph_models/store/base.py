@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice, pairwise
 from types import TracebackType
-from typing import Literal, NamedTuple, Self, TypeVar
+from typing import ClassVar, Literal, NamedTuple, NoReturn, Self, TypeVar
 
 import networkx as nx
 
-from graph_models.errors import NotFoundError, SchemaError
+from graph_models.errors import NotFoundError, SchemaError, StoreError
 from graph_models.merge import NodeMap, RelMap, coalesce_nodes, coalesce_relationships
 from graph_models.records import (
     GraphCounts,
@@ -416,3 +416,47 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+class ReadOnlyStore(GraphStore):
+    """A view over another store that refuses every change, before any work is done.
+
+    Views (a detection run's cached reads, an investigator's filtered neighbourhood) answer
+    reads only; refusing in ``prepare_*`` too means a batched writer pointed at one fails in the
+    caller's thread at once, not later in its writer thread.
+    """
+
+    read_only: ClassVar[str] = "this view of the store is read-only"
+
+    def _refuse(self) -> NoReturn:
+        raise StoreError(self.read_only)
+
+    def init_schema(self) -> list[str]:
+        self._refuse()
+
+    def clear(self) -> None:
+        self._refuse()
+
+    def write_node_maps(self, rows: Sequence[NodeMap]) -> int:
+        self._refuse()
+
+    def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
+        self._refuse()
+
+    def prepare_node_maps(self, rows: Sequence[NodeMap]) -> Callable[[], int]:
+        self._refuse()
+
+    def prepare_rel_maps(self, rows: Sequence[RelMap]) -> Callable[[], int]:
+        self._refuse()
+
+    def write_nodes(self, rows: Sequence[NodeWrite]) -> int:
+        self._refuse()
+
+    def write_relationships(self, rows: Sequence[RelWrite]) -> int:
+        self._refuse()
+
+    def delete_relationships(self, identities: Sequence[tuple[str, str, str, str]]) -> int:
+        self._refuse()
+
+    def delete_nodes(self, keys: Collection[str]) -> int:
+        self._refuse()

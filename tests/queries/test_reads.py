@@ -8,6 +8,7 @@ import pytest
 from graph_models.errors import StoreError
 from graph_models.schema import Label, RelType
 from graph_models.store.base import GraphStore
+from loaders.writer import BatchWriter
 from queries.misinvoicing import PartyIndex, read_shipments
 from queries.reads import CachedReads
 from tests.factories import node, rel
@@ -101,4 +102,8 @@ def test_writes_are_refused(store: GraphStore) -> None:
         cached.write_nodes([node("company:customs:tax:GB9", name="Nine")])
     with pytest.raises(StoreError):
         cached.delete_nodes(["company:customs:tax:GB9"])
+    # A batched writer pointed at the view fails in the caller, not later in its thread.
+    writer = BatchWriter(cached, batch_size=1)
+    with pytest.raises(StoreError, match="read-only"):
+        writer.add_node(node("company:customs:tax:GB9", name="Nine"))
     assert store.get_node("company:customs:tax:GB9") is None
