@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from graph_models.records import GraphCounts, Node, Relationship
 from graph_models.schema import Label, RelType
-from graph_models.store.base import Direction, GraphStore, ReadOnlyStore
+from graph_models.store.base import Direction, Expansion, GraphStore, Prefetch, ReadOnlyStore
 from queries.access import Scope, Tally, entity_members, rel_id
 from queries.models import Neighbourhood
 
@@ -160,12 +160,14 @@ class FilteredView(ReadOnlyStore):
         tally: Tally,
         window: Window | None = None,
         exempt: Collection[str] = (),
+        prefetched: Prefetch | None = None,
     ) -> None:
         self.store = store
         self.scope = scope
         self.tally = tally
         self.window = window or Window()
         self.exempt = frozenset(exempt)
+        self.prefetched = prefetched
         self._nodes: dict[str, Node | None] = {}
         self._degrees: dict[str, int] = {}
 
@@ -192,7 +194,9 @@ class FilteredView(ReadOnlyStore):
     ) -> list[Relationship]:
         # The far ends' nodes and degrees come along where the store reads them in the same
         # round trip (Neo4j); they are kept for this hop's filter and the next hop's hub check.
-        found = self.store.expand_with_ends(keys, rel_types=rel_types, direction=direction)
+        found = self._prefetched(keys, rel_types, direction)
+        if found is None:
+            found = self.store.expand_with_ends(keys, rel_types=rel_types, direction=direction)
         for key, node in found.nodes.items():
             self._nodes.setdefault(key, node)
         for key, degree in found.degrees.items():
@@ -200,6 +204,25 @@ class FilteredView(ReadOnlyStore):
         rels = found.relationships
         nodes = self.nodes({k for r in rels for k in (r.start, r.end)})
         return [r for r in rels if self.admits(r, nodes)]
+
+    def _prefetched(
+        self, keys: Collection[str], rel_types: Collection[RelType] | None, direction: Direction
+    ) -> Expansion | None:
+        """``expand_with_ends(keys)`` answered from the prefetch when it holds all of it: the
+        start's relationships, or those of far ends it read the relationships of."""
+        pre = self.prefetched
+        if pre is None or direction != "both":
+            return None
+        if (frozenset(rel_types) if rel_types is not None else None) != pre.rel_types:
+            return None
+        wanted = set(keys)
+        if wanted == {pre.start.key}:
+            return pre.first
+        if pre.second is None or not wanted <= pre.expanded:
+            return None
+        # Every relationship touching a wanted key is among the prefetched ones, in order.
+        rels = [r for r in pre.second.relationships if r.start in wanted or r.end in wanted]
+        return Expansion(rels, pre.second.nodes)
 
     def admits(self, rel: Relationship, nodes: dict[str, Node]) -> bool:
         if not self.scope.reads_rel(rel):
@@ -253,13 +276,17 @@ class FilteredView(ReadOnlyStore):
         """The view does not own the store: closing it leaves the store open."""
 
 
-def readable_start(store: GraphStore, key: str, *, scope: Scope, tally: Tally) -> Node | None:
-    """The node a query starts from, or None (counted in ``tally``) when the scope hides it.
+def readable_start(
+    store: GraphStore, key: str, *, scope: Scope, tally: Tally, node: Node | None = None
+) -> Node | None:
+    """The node a query starts from (``node`` when the caller has read it already), or None
+    (counted in ``tally``) when the scope hides it.
 
     Raises NotFoundError when there is no such node. A resolved entity is readable when one
     of its members is (rule 3 of :mod:`queries.access`).
     """
-    node = store.require_node(key)
+    if node is None:
+        node = store.require_node(key)
     if node.label == Label.RESOLVED_ENTITY:
         # Its hidden members are met (and counted) again by a traversal from it, so they are
         # only counted here when the entity is all hidden.
@@ -304,12 +331,21 @@ def neighbourhood(
         included but not expanded through, and listed in ``capped``.
 
     Cost: one ``expand`` + ``get_nodes`` + ``degrees`` per hop over the frontier, so
-    O(relationships around the non-hub frontier).
+    O(relationships around the non-hub frontier); a store that prefetches (Neo4j) reads the
+    start and two hops in one query, the relationships of every non-hub first-hop node
+    (those a hidden or out-of-window node would not have reached included).
     """
     scope = scope.narrow(agencies)
     tally = Tally(scope)
     window = Window(date_from=date_from, date_to=date_to)
-    start = readable_start(store, key, scope=scope, tally=tally)
+    # Where the store can, the start and the first two hops come in one read; the traversal
+    # below filters them exactly as it filters what it asks for hop by hop.
+    pre = store.prefetch_neighbourhood(
+        key, hops=hops, rel_types=rel_types, hub_cap=hub_cap, limit=limit
+    )
+    start = readable_start(
+        store, key, scope=scope, tally=tally, node=pre.start if pre is not None else None
+    )
     if start is None:
         return Neighbourhood(
             center=key,
@@ -319,7 +355,9 @@ def neighbourhood(
             capped=[],
             withheld=tally.markers(),
         )
-    view = FilteredView(store, scope=scope, tally=tally, window=window, exempt=[key])
+    view = FilteredView(
+        store, scope=scope, tally=tally, window=window, exempt=[key], prefetched=pre
+    )
     view.remember(start)
     sub = view.neighbourhood(key, hops=hops, rel_types=rel_types, limit=limit, hub_cap=hub_cap)
     return Neighbourhood(

@@ -67,6 +67,23 @@ class Expansion:
     degrees: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Prefetch:
+    """What ``GraphStore.prefetch_neighbourhood`` read around ``start`` in one round trip.
+
+    ``first`` is ``expand_with_ends([start])`` (far end nodes and degrees included);
+    ``second``, when not None, holds every relationship touching any of ``expanded`` (the far
+    ends of ``first`` with at most ``hub_cap`` relationships, the start excepted), ordered by
+    identity, with their far end nodes: a superset of what a second hop expands.
+    """
+
+    start: Node
+    rel_types: frozenset[RelType] | None
+    first: Expansion
+    second: Expansion | None
+    expanded: frozenset[str]
+
+
 class GraphStore(abc.ABC):
     """A graph of keyed nodes and keyed relationships with provenance."""
 
@@ -198,6 +215,25 @@ class GraphStore(abc.ABC):
         returns the relationships alone and callers look the rest up as they need it.
         """
         return Expansion(self.expand(keys, rel_types=rel_types, direction=direction))
+
+    def prefetch_neighbourhood(
+        self,
+        key: str,
+        *,
+        hops: int,
+        rel_types: Collection[RelType] | None,
+        hub_cap: int,
+        limit: int,
+    ) -> Prefetch | None:
+        """The first two hops around ``key`` read at once, for a traversal that filters them
+        itself (queries.neighbourhood); None, without looking at ``key``, when the store has
+        no cheaper way than hop by hop (a local store). A store that prefetches raises
+        NotFoundError when there is no such node.
+
+        A store behind a network (Neo4j) reads in one round trip what the traversal would
+        otherwise ask for in three (the start, then each hop).
+        """
+        return None
 
     def capped_degrees(self, keys: Collection[str], cap: int) -> dict[str, int]:
         """Each node's degree where it is at most ``cap``, and some number above ``cap``

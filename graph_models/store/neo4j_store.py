@@ -18,7 +18,7 @@ import neo4j
 from neo4j import Driver, GraphDatabase, ManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
 
-from graph_models.errors import StoreError, StoreUnavailableError
+from graph_models.errors import NotFoundError, StoreError, StoreUnavailableError
 from graph_models.merge import NodeMap, RelMap, split_flat
 from graph_models.records import (
     RECORD_ID_CAP,
@@ -28,7 +28,7 @@ from graph_models.records import (
 )
 from graph_models.schema import PROVENANCE_PROPERTIES, SCHEMA, Label, RelType
 from graph_models.store import neo4j_cypher as cy
-from graph_models.store.base import Direction, Expansion, GraphStore, batched
+from graph_models.store.base import Direction, Expansion, GraphStore, Prefetch, batched
 from graph_models.store.element_ids import ElementIdCache
 from graph_models.store.rows import node as build_node
 from graph_models.store.rows import rel_type_of
@@ -358,6 +358,49 @@ class Neo4jStore(GraphStore):
                     degrees[other] = int(row["other_degree"])
         return Expansion([found[i] for i in sorted(found)], nodes, degrees)
 
+    def prefetch_neighbourhood(
+        self,
+        key: str,
+        *,
+        hops: int,
+        rel_types: Collection[RelType] | None,
+        hub_cap: int,
+        limit: int,
+    ) -> Prefetch | None:
+        # One round trip for what was three (the start node, then a query per hop), and one
+        # record for what was one per relationship (see neo4j_cypher.two_hops).
+        types = sorted({RelType(t) for t in rel_types}) if rel_types is not None else None
+        rows = self._read(
+            cy.two_hops(SCHEMA.label_of_key(key)),
+            key=key,
+            types=[t.value for t in types] if types is not None else None,
+            hops=hops,
+            hub_cap=hub_cap,
+            limit=limit,
+        )
+        if not rows:
+            raise NotFoundError(f"no node with key {key!r}")
+        row = rows[0]
+        nodes: dict[str, Node] = {}
+        degrees: dict[str, int] = {}
+        for other, props, degree in row["near"]:
+            nodes[other] = _node(SCHEMA.label_of_key(other), other, props)
+            degrees[other] = int(degree)
+        first = Expansion(_sorted_rels(row["first"]), nodes, degrees)
+        second: Expansion | None = None
+        expanded: frozenset[str] = frozenset()
+        if row["deep"]:
+            far = {k: _node(SCHEMA.label_of_key(k), k, props) for k, props in row["far"]}
+            second = Expansion(_sorted_rels(row["second"]), far)
+            expanded = frozenset(k for k, d in degrees.items() if d <= hub_cap and k != key)
+        return Prefetch(
+            start=_node(SCHEMA.label_of_key(key), key, row["props"]),
+            rel_types=frozenset(types) if types is not None else None,
+            first=first,
+            second=second,
+            expanded=expanded,
+        )
+
     def degrees(self, keys: Collection[str]) -> dict[str, int]:
         out = dict.fromkeys(keys, 0)
         for labels, params in self._keyed(keys):
@@ -469,3 +512,12 @@ def _rel(row: dict[str, Any]) -> Relationship:
     return build_relationship(
         rel_type_of(row["type"]), row["start"], row["end"], row["key"], row["props"]
     )
+
+
+def _sorted_rels(rows: list[list[Any]]) -> list[Relationship]:
+    """Relationships from ``[type, start, end, key, props]`` lists, ordered by identity."""
+    rels = [
+        build_relationship(rel_type_of(t), start, end, k, props) for t, start, end, k, props in rows
+    ]
+    rels.sort(key=lambda r: r.identity)
+    return rels

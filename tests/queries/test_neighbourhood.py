@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Collection
+
 import pytest
 
 from graph_models.errors import NotFoundError
 from graph_models.records import RelWrite
 from graph_models.schema import RelType
-from graph_models.store.base import GraphStore
+from graph_models.store.base import Expansion, GraphStore, Prefetch
 from queries.access import Scope
 from queries.models import Neighbourhood
 from queries.neighbourhood import Window, neighbourhood, period_span
@@ -134,6 +137,107 @@ def test_hidden_compartments_are_counted_not_shown(graph: GraphStore) -> None:
 def test_unknown_start_raises(graph: GraphStore) -> None:
     with pytest.raises(NotFoundError):
         neighbourhood(graph, "company:customs:tax:NOPE", scope=EVERYTHING)
+
+
+def _hop_by_hop_prefetch(
+    store: GraphStore,
+    key: str,
+    *,
+    hops: int,
+    rel_types: Collection[RelType] | None,
+    hub_cap: int,
+    limit: int,
+) -> Prefetch:
+    """What ``prefetch_neighbourhood`` promises, read with the store's primitives."""
+    first = store.expand_with_ends([key], rel_types=rel_types)
+    near = {k for r in first.relationships for k in (r.start, r.end)} - {key}
+    degrees = store.degrees(near)
+    deep = hops >= 2 and len(near) < limit
+    expanded = frozenset(k for k in near if degrees[k] <= hub_cap) if deep else frozenset()
+    second = None
+    if deep:
+        rels = store.expand(expanded, rel_types=rel_types)
+        ends = {k for r in rels for k in (r.start, r.end)}
+        second = Expansion(rels, store.get_nodes(ends))
+    return Prefetch(
+        start=store.require_node(key),
+        rel_types=frozenset(rel_types) if rel_types is not None else None,
+        first=Expansion(first.relationships, store.get_nodes(near), degrees),
+        second=second,
+        expanded=expanded,
+    )
+
+
+@pytest.mark.parametrize(("hub_cap", "limit"), [(5, 500), (100, 3), (100, 5), (100, 9)])
+@pytest.mark.parametrize("rel_types", [None, [RelType.SHIPPED_TO, RelType.REGISTERED_AT]])
+def test_prefetch_reads_what_the_hops_would(
+    graph: GraphStore, hub_cap: int, limit: int, rel_types: list[RelType] | None
+) -> None:
+    args = {"hops": 2, "rel_types": rel_types, "hub_cap": hub_cap, "limit": limit}
+    got = graph.prefetch_neighbourhood(A, **args)  # type: ignore[arg-type]
+    if got is None:
+        pytest.skip(f"the {graph.kind} store reads hop by hop")
+    want = _hop_by_hop_prefetch(graph, A, **args)  # type: ignore[arg-type]
+    assert got.start == want.start
+    assert got.rel_types == want.rel_types
+    assert got.first.relationships == want.first.relationships
+    assert got.first.nodes == want.first.nodes
+    assert got.first.degrees == want.first.degrees
+    assert got.expanded == want.expanded
+    assert (got.second is None) == (want.second is None)
+    if got.second is not None and want.second is not None:
+        assert got.second.relationships == want.second.relationships
+        # Every end of a second-hop relationship has been read, by one hop or the other.
+        read = {**got.first.nodes, **got.second.nodes, A: got.start}
+        assert {k: read.get(k) for k in want.second.nodes} == want.second.nodes
+
+
+def test_prefetch_of_unknown_start_raises(graph: GraphStore) -> None:
+    if graph.prefetch_neighbourhood(A, hops=2, rel_types=None, hub_cap=50, limit=500) is None:
+        pytest.skip(f"the {graph.kind} store reads hop by hop")
+    with pytest.raises(NotFoundError):
+        graph.prefetch_neighbourhood(
+            "company:customs:tax:NOPE", hops=2, rel_types=None, hub_cap=50, limit=500
+        )
+
+
+def test_prefetched_traversal_equals_hop_by_hop(
+    graph: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the filters, a traversal over a prefetch (the store's own, or one read with
+    primitives where the store has none) answers exactly as one that asks hop by hop."""
+    scopes = [EVERYTHING, Scope.of("customs", "registry")]
+    windows = [(None, None), ("2024-01-01", "2024-12-31"), (None, "2009-12-31")]
+    grid = itertools.product(
+        [A, C, HUB, FIU_PERSON],
+        scopes,
+        windows,
+        [1, 2, 3],
+        [None, [RelType.SHIPPED_TO]],
+        [(5, 500), (100, 3), (100, 5), (100, 9)],
+    )
+    own = graph.prefetch_neighbourhood
+    for key, scope, (date_from, date_to), hops, rel_types, (hub_cap, limit) in grid:
+        args = {
+            "scope": scope,
+            "hops": hops,
+            "rel_types": rel_types,
+            "date_from": date_from,
+            "date_to": date_to,
+            "hub_cap": hub_cap,
+            "limit": limit,
+        }
+        if own(key, hops=hops, rel_types=rel_types, hub_cap=hub_cap, limit=limit) is None:
+            monkeypatch.setattr(
+                graph,
+                "prefetch_neighbourhood",
+                lambda k, **kw: _hop_by_hop_prefetch(graph, k, **kw),
+            )
+        prefetched = neighbourhood(graph, key, **args)  # type: ignore[arg-type]
+        monkeypatch.setattr(graph, "prefetch_neighbourhood", lambda k, **kw: None)
+        hop_by_hop = neighbourhood(graph, key, **args)  # type: ignore[arg-type]
+        monkeypatch.undo()
+        assert prefetched == hop_by_hop, args
 
 
 def test_window_and_periods() -> None:
