@@ -25,6 +25,7 @@ from typing import Any
 
 from graph_models.records import (
     RECORD_ID_CAP,
+    Agency,
     NodeWrite,
     Provenance,
     RelWrite,
@@ -36,6 +37,9 @@ from graph_models.schema import PROVENANCE_PROPERTIES, Label, RelType
 NodeMap = tuple[Label, str, dict[str, Any]]
 RelMap = tuple[RelType, str, str, str, dict[str, Any]]
 _SETS = ("agencies", "compartments", "sources")
+# Provenance lists that follow from ``sources`` ("agency|file|load_id"); a store may leave them
+# out and have them derived on read (see derive_sets).
+DERIVED_SETS = ("agencies", "compartments")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,24 @@ def absorb(flat: dict[str, Any], properties: dict[str, Any], obs: Observed) -> N
         last = flat.get("last_seen")
         if last is None or seen > last:
             flat["last_seen"] = seen
+
+
+def derive_sets(sources: list[str]) -> tuple[list[str], list[str]]:
+    """Agencies and compartments as ``absorb`` would have listed them for these sources.
+
+    Each source adds its agency and compartment when it is first seen, so the lists are the
+    sources' agencies in order of first appearance.
+    """
+    agencies: list[str] = []
+    compartments: list[str] = []
+    for source in sources:
+        agency = source.partition("|")[0]
+        if agency not in agencies:
+            agencies.append(agency)
+            compartment = compartment_of(Agency(agency))
+            if compartment not in compartments:
+                compartments.append(compartment)
+    return agencies, compartments
 
 
 def _union(items: list[str], new: list[str], cap: int | None = None) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graph_models.errors import SchemaError
+from graph_models.merge import DERIVED_SETS
 from graph_models.schema import PROVENANCE_PROPERTIES, SCHEMA, Label, RelType
 
 
@@ -31,8 +32,8 @@ def _prop(label: Label, prop: str) -> str:
 _NODE_ROW = {f: f"row.{f}" for f in PROVENANCE_PROPERTIES}
 
 # A relationship row is a list, not a map: packing eight map keys per row cost the client
-# more than the values did. The agency, compartment and source lists repeat across a batch
-# (usually one load of one file), so the row holds an index into ``$provs`` instead.
+# more than the values did. The source list repeats across a batch (usually one load of one
+# file), so the row holds an index into ``$provs`` instead.
 # The end nodes' keys travel too: ends are matched by element id, and an id remembered from an
 # earlier batch may have been freed and reused since (see element_ids.py), so the statement
 # counts rows whose ends do not carry the expected keys and the store rolls such a batch back.
@@ -48,10 +49,15 @@ _NODE_ROW = {f: f"row.{f}" for f in PROVENANCE_PROPERTIES}
     REL_START_KEY,
     REL_END_KEY,
 ) = range(10)
+# Relationships do not store ``agencies`` and ``compartments``: each source already names its
+# agency ("agency|file|load"), so both lists are derived from ``sources`` on read
+# (merge.derive_sets). Every string list is a dynamic-array record Neo4j writes and commits,
+# and relationships are the bulk of a load: the two lists were a sixth of the server's time
+# per relationship. Nodes keep them (fewer writes, and ``NODES_BY_AGENCY`` reads them).
+REL_PROVENANCE = tuple(f for f in PROVENANCE_PROPERTIES if f not in DERIVED_SETS)
+_DROP_DERIVED = [f"r.{f} = null" for f in DERIVED_SETS]
 _REL_ROW = {
-    "agencies": f"$provs[row[{REL_PROV}]][0]",
-    "compartments": f"$provs[row[{REL_PROV}]][1]",
-    "sources": f"$provs[row[{REL_PROV}]][2]",
+    "sources": f"$provs[row[{REL_PROV}]]",
     "record_ids": f"row[{REL_RECORDS}]",
     "first_seen": f"row[{REL_FIRST}]",
     "last_seen": f"row[{REL_LAST}]",
@@ -67,22 +73,21 @@ def _rel_prop(rel_type: RelType, prop: str) -> str:
 def _provenance_create(var: str, row: dict[str, str]) -> str:
     # A new element takes the batch's provenance as it is: no list look-ups needed, which is
     # most of the cost of a first load.
-    return ", ".join(f"{var}.{f} = {row[f]}" for f in PROVENANCE_PROPERTIES)
+    return ", ".join(f"{var}.{f} = {value}" for f, value in row.items())
 
 
 def _provenance_merge(var: str, row: dict[str, str]) -> str:
-    """The merge rules of graph_models.merge.merge_flat, in Cypher."""
+    """The merge rules of graph_models.merge.merge_flat, in Cypher, for the fields in ``row``."""
 
     def union(field: str, cap: str | None = None) -> str:
         current = f"coalesce({var}.{field}, [])"
         merged = f"{current} + [x IN {row[field]} WHERE NOT x IN {current}]"
         return f"{var}.{field} = " + (f"({merged})[0..{cap}]" if cap else merged)
 
+    sets = [union(f) for f in ("agencies", "compartments", "sources") if f in row]
     return ",\n    ".join(
         [
-            union("agencies"),
-            union("compartments"),
-            union("sources"),
+            *sets,
             union("record_ids", "$cap"),
             _earliest(var, "first_seen", "<=", row["first_seen"]),
             _earliest(var, "last_seen", ">=", row["last_seen"]),
@@ -131,7 +136,9 @@ def merge_relationships(
         f"MATCH (b:{_label(end)}) WHERE elementId(b) = row[{REL_END}]\n"
         f"MERGE (a)-[r:{_rel_type(rel_type)} {{key: row[{REL_KEY}]}}]->(b)\n"
         f"ON CREATE SET {', '.join([*create, _provenance_create('r', _REL_ROW)])}\n"
-        f"ON MATCH SET {', '.join([*update, _provenance_merge('r', _REL_ROW)])}\n"
+        # Graphs written before relationships stopped storing the derived lists lose them on
+        # their next merge, so a stale stored list never shadows the derivation.
+        f"ON MATCH SET {', '.join([*update, _provenance_merge('r', _REL_ROW), *_DROP_DERIVED])}\n"
         # Keys are compared after the write, not in the MATCH: there the planner turns
         # `a.key = ...` into a locking unique-index seek, the cost the ids are there to avoid.
         # A misplaced row makes the store roll the whole transaction back.
@@ -284,7 +291,13 @@ def count_rel_type(rel_type: RelType) -> str:
 
 
 NODES_BY_AGENCY = "MATCH (n) UNWIND n.agencies AS agency RETURN agency, count(*) AS n"
-RELS_BY_AGENCY = "MATCH ()-[r]->() UNWIND r.agencies AS agency RETURN agency, count(*) AS n"
+# A relationship's agencies are the first fields of its sources (see REL_PROVENANCE), each
+# counted once per relationship however many of that agency's files saw it.
+RELS_BY_AGENCY = (
+    "MATCH ()-[r]->() UNWIND reduce(seen = [], s IN r.sources |"
+    " CASE WHEN split(s, '|')[0] IN seen THEN seen ELSE seen + split(s, '|')[0] END) AS agency"
+    " RETURN agency, count(*) AS n"
+)
 # Deleting in batches keeps a large clear within the transaction memory limit.
 CLEAR = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 

@@ -451,7 +451,7 @@ class _RelBatch:
     rel_type: RelType
     query: str
     rows: _Rows
-    provs: list[list[list[str]]]
+    provs: list[list[str]]
 
 
 class _StaleElementIdError(Exception):
@@ -475,17 +475,17 @@ def _refuse_missing(keys: dict[Label, list[str]], ids: dict[str, str]) -> None:
         raise StoreError(f"relationships point at missing nodes: {sorted(missing)[:10]}")
 
 
-def _rel_params(group: list[RelMap]) -> tuple[_Rows, list[list[list[str]]], list[str]]:
+def _rel_params(group: list[RelMap]) -> tuple[_Rows, list[list[str]], list[str]]:
     """Rows for ``cy.merge_relationships`` (laid out as its ``REL_*`` indexes say; the end
-    nodes' ids are filled in at write time by ``_fill_ids``), the distinct (agencies,
-    compartments, sources) they point at, and the property names used."""
+    nodes' ids are filled in at write time by ``_fill_ids``), the distinct source lists
+    they point at, and the property names used."""
     rows = _Rows()
-    provs: dict[tuple[tuple[str, ...], ...], int] = {}
+    provs: dict[tuple[str, ...], int] = {}
     names: set[str] = set()
     for _, start, end, key, flat in group:
         props = {k: v for k, v in flat.items() if k not in _PROVENANCE}
         names.update(props)
-        prov = (tuple(flat["agencies"]), tuple(flat["compartments"]), tuple(flat["sources"]))
+        prov = tuple(flat["sources"])
         index = provs.setdefault(prov, len(provs))
         rows.append(
             [
@@ -501,7 +501,7 @@ def _rel_params(group: list[RelMap]) -> tuple[_Rows, list[list[list[str]]], list
                 end,
             ]
         )
-    return rows, [[list(p) for p in prov] for prov in provs], sorted(names)
+    return rows, [list(prov) for prov in provs], sorted(names)
 
 
 def _node(label: Label, key: str, flat: dict[str, Any]) -> Node:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from graph_models.merge import derive_sets
 from graph_models.records import Node, Relationship, StoredProvenance
 from graph_models.schema import PROVENANCE_PROPERTIES, Label, RelType
 
@@ -68,13 +69,23 @@ def rel_type_of(name: str) -> RelType:
 
 
 def provenance(flat: dict[str, Any]) -> StoredProvenance:
-    """The provenance part of a stored property map (see ``graph_models.merge``)."""
+    """The provenance part of a stored property map (see ``graph_models.merge``).
+
+    A map without ``agencies`` (a relationship in Neo4j) has them and its compartments
+    derived from its sources.
+    """
+    sources = list(flat.get("sources") or [])
+    agencies = flat.get("agencies")
+    if agencies is None:
+        agencies, compartments = derive_sets(sources)
+    else:
+        agencies, compartments = list(agencies), list(flat.get("compartments") or [])
     return trusted(
         StoredProvenance,
         {
-            "agencies": list(flat.get("agencies") or []),
-            "compartments": list(flat.get("compartments") or []),
-            "sources": list(flat.get("sources") or []),
+            "agencies": agencies,
+            "compartments": compartments,
+            "sources": sources,
             "record_ids": list(flat.get("record_ids") or []),
             "first_seen": flat.get("first_seen"),
             "last_seen": flat.get("last_seen"),

@@ -42,6 +42,24 @@ def test_fact_seen_in_two_sources_keeps_both(store: GraphStore) -> None:
     assert got.record_ids == ["declarations.csv|row 2", "str.xml|report[1]/t_entity"]
 
 
+def test_relationship_agencies_follow_its_sources_in_order_seen(store: GraphStore) -> None:
+    # The Neo4j store keeps only a relationship's sources and derives agencies and
+    # compartments from them: the answer must be what the embedded store keeps verbatim.
+    store.write_nodes([node(ACME), node(BOB)])
+    seen_by = [
+        prov("fiu", "str.xml", "report[1]", "load-9"),
+        prov("customs", "declarations.csv", "row 3", "load-1"),
+        prov("fiu", "str-2.xml", "report[4]", "load-10"),
+    ]
+    for p in seen_by:
+        store.write_relationships([rel(RelType.DIRECTOR_OF, BOB, ACME, provenance=p)])
+    (got,) = store.expand([ACME])
+    assert got.provenance.agencies == ["fiu", "customs"]
+    assert got.provenance.compartments == ["fiu", "customs"]
+    assert got.provenance.sources == [p.source for p in seen_by]
+    assert store.counts().relationships_by_agency == {"fiu": 1, "customs": 1}
+
+
 def test_later_observation_updates_properties_but_null_never_erases(store: GraphStore) -> None:
     store.write_nodes([node(ACME, name="ACME TRADING LTD", tax_id="GB123", legal_form="LTD")])
     corrected = prov(file="declarations-v2.csv", load="load-2")
