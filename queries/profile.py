@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 
 from graph_models.records import Node, Relationship
 from graph_models.schema import Label, RelType
-from graph_models.store.base import GraphStore, far_ends
+from graph_models.store.base import ExpandRequest, GraphStore, far_ends
 from queries.access import Members, Scope, Tally, lift
 from queries.alerts import Alert, alert_from_node
+from queries.batched import read_ahead
 from queries.models import FlowFigure, KeyFigures, NodeView, Profile, TaxFigure
 
 SENDER_ROLES = frozenset({"exporter", "consignor"})
@@ -47,6 +48,12 @@ _OUT = (
     RelType.HOLDS,
 )
 _IN = (RelType.RECEIVED,)
+# What ``gather`` expands around an entity's records.
+_GATHERED = (*_OUT, *_IN, RelType.DIRECTOR_OF)
+# An account's own transactions and reports: those it sent or was reported in (out), and
+# those it received (in).
+_ACCOUNT_OUT = frozenset({RelType.SENT, RelType.REPORTED_IN})
+_ACCOUNT_IN = frozenset(_IN)
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ def gather(store: GraphStore, members: Members, *, scope: Scope, tally: Tally) -
     out = EntityRecords(members=members)
     keys = out.member_keys
     # Expansions that bring their far ends where the store can (one Neo4j round trip each).
-    found = store.expand_with_ends(keys, rel_types=[*_OUT, *_IN, RelType.DIRECTOR_OF])
+    found = store.expand_with_ends(keys, rel_types=_GATHERED)
     ends = far_ends(store, keys, found)
     for rel in found.relationships:
         mine = rel.start if rel.start in keys else rel.end
@@ -98,17 +105,16 @@ def gather(store: GraphStore, members: Members, *, scope: Scope, tally: Tally) -
             out.linked[rel.type].append(link)
     accounts = sorted({a.node.key for a in out.accounts} - set(keys))
     if accounts:
-        # An account's own transactions and reports: the ones it sent or was reported in
-        # (out), and the ones it received (in).
-        sent = store.expand_with_ends(
-            accounts, rel_types=[RelType.SENT, RelType.REPORTED_IN], direction="out"
-        )
-        received = store.expand_with_ends(accounts, rel_types=list(_IN), direction="in")
-        ends = far_ends(store, accounts, sent, received)
+        # Both directions in one expansion (one round trip), sorted out by type here.
+        both = store.expand_with_ends(accounts, rel_types=_ACCOUNT_OUT | _ACCOUNT_IN)
+        ends = far_ends(store, accounts, both)
+        held = set(accounts)
         for rel, account, other in [
-            *((r, r.start, r.end) for r in sent.relationships),
-            *((r, r.end, r.start) for r in received.relationships),
+            *((r, r.start, r.end) for r in both.relationships if r.type in _ACCOUNT_OUT),
+            *((r, r.end, r.start) for r in both.relationships if r.type in _ACCOUNT_IN),
         ]:
+            if account not in held:
+                continue
             if (node := _readable(rel, ends.get(other), scope, tally)) is not None:
                 out.linked[rel.type].append(Linked(rel=rel, party=account, node=node))
     return out
@@ -133,6 +139,17 @@ def profile(store: GraphStore, key: str, *, scope: Scope, resolve: bool = True) 
     profile is empty apart from ``withheld``.
     """
     tally = Tally(scope)
+    # A record that is not resolved (the common case) is its own entity: its node, its
+    # resolution link, its links and its alerts are read in one go (one Neo4j round trip).
+    store = read_ahead(
+        store,
+        [key],
+        [
+            *([ExpandRequest.of([key], [RelType.SAME_AS], "out")] if resolve else []),
+            ExpandRequest.of([key], _GATHERED),
+            ExpandRequest.of([key], [RelType.FLAGS], "in"),
+        ],
+    )
     members = lift(store, key, scope=scope, tally=tally, resolve=resolve)
     if members is None:
         node = store.require_node(key)
@@ -146,6 +163,17 @@ def profile(store: GraphStore, key: str, *, scope: Scope, resolve: bool = True) 
             figures=KeyFigures(),
             alerts=[],
             withheld=tally.markers(),
+        )
+    member_keys = [m.key for m in members.records]
+    if member_keys != [key]:
+        # A resolved entity's records: their links and the alerts, again in one go.
+        store = read_ahead(
+            store,
+            [],
+            [
+                ExpandRequest.of(member_keys, _GATHERED),
+                ExpandRequest.of([members.key, *member_keys], [RelType.FLAGS], "in"),
+            ],
         )
     records = gather(store, members, scope=scope, tally=tally)
     by_agency: dict[str, list[NodeView]] = defaultdict(list)

@@ -84,6 +84,34 @@ class Prefetch:
     expanded: frozenset[str]
 
 
+class ExpandRequest(NamedTuple):
+    """One ``expand_with_ends`` call, as ``GraphStore.read_many`` takes it."""
+
+    keys: frozenset[str]
+    rel_types: frozenset[RelType] | None
+    direction: Direction
+
+    @classmethod
+    def of(
+        cls,
+        keys: Collection[str],
+        rel_types: Collection[RelType] | None = None,
+        direction: Direction = "both",
+    ) -> ExpandRequest:
+        types = frozenset(RelType(t) for t in rel_types) if rel_types is not None else None
+        return cls(frozenset(keys), types, direction)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What ``GraphStore.read_many`` read: the nodes that exist among those asked for, and
+    each expansion asked for (relationships and far end nodes; no degrees)."""
+
+    asked: frozenset[str]
+    nodes: dict[str, Node]
+    expansions: dict[ExpandRequest, Expansion]
+
+
 class GraphStore(abc.ABC):
     """A graph of keyed nodes and keyed relationships with provenance."""
 
@@ -232,6 +260,17 @@ class GraphStore(abc.ABC):
 
         A store behind a network (Neo4j) reads in one round trip what the traversal would
         otherwise ask for in three (the start, then each hop).
+        """
+        return None
+
+    def read_many(
+        self, nodes: Collection[str], expansions: Collection[ExpandRequest]
+    ) -> Batch | None:
+        """``get_nodes(nodes)`` and several ``expand_with_ends`` at once, for a query that
+        knows up front what it will ask (queries.batched); None when the store has no
+        cheaper way than one call each (a local store).
+
+        A store behind a network (Neo4j) answers them all in one round trip.
         """
         return None
 

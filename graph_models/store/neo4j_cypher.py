@@ -185,9 +185,10 @@ def find_nodes(label: Label, prop: str) -> str:
 # (and per direction) was twenty Bolt round trips for one neighbourhood. These builders take
 # the labels present and read them all at once: each branch still matches by (label, key)
 # through the label's uniqueness index; the keys of label i travel as parameter $k<i>.
-def _keyed_nodes(labels: list[Label]) -> str:
+def _keyed_nodes(labels: list[Label], param: str = "k") -> str:
     branches = "\n  UNION ALL\n  ".join(
-        f"MATCH (n:{_label(label)}) WHERE n.key IN $k{i} RETURN n" for i, label in enumerate(labels)
+        f"MATCH (n:{_label(label)}) WHERE n.key IN ${param}{i} RETURN n"
+        for i, label in enumerate(labels)
     )
     return f"CALL () {{\n  {branches}\n}}\n"
 
@@ -260,6 +261,30 @@ def two_hops(label: Label) -> str:
         f"  [r IN rels2 | {rel}] AS second,\n"
         "  [o IN far | [o.key, properties(o)]] AS far"
     )
+
+
+def read_many(node_labels: list[Label], expansions: Sequence[tuple[list[Label], str, bool]]) -> str:
+    """Nodes and several expansions in one statement, a record per part (see
+    ``Neo4jStore.read_many``): part -1 the nodes as ``[key, props]`` (keys ``$n<j>``), part
+    ``i`` expansion i's relationships as ``[type, start, end, key, props, other key, other
+    props]`` (keys ``$e<i>_<j>``, types ``$t<i>``). ``expansions`` gives, per expansion,
+    the labels of its keys, its direction and whether it filters by type."""
+    parts = []
+    if node_labels:
+        parts.append(
+            _keyed_nodes(node_labels, "n")
+            + "RETURN -1 AS part, collect([n.key, properties(n)]) AS rows"
+        )
+    for i, (labels, direction, typed) in enumerate(expansions):
+        pattern = {"out": "(n)-[r]->(m)", "in": "(n)<-[r]-(m)", "both": "(n)-[r]-(m)"}[direction]
+        where = f" WHERE type(r) IN $t{i}" if typed else ""
+        parts.append(
+            _keyed_nodes(labels, f"e{i}_")
+            + f"MATCH {pattern}{where}\n"
+            + f"RETURN {int(i)} AS part, collect([type(r), startNode(r).key, endNode(r).key,"
+            " r.key, properties(r), m.key, properties(m)]) AS rows"
+        )
+    return "\nUNION ALL\n".join(parts)
 
 
 def degrees_multi(labels: list[Label]) -> str:

@@ -28,7 +28,15 @@ from graph_models.records import (
 )
 from graph_models.schema import PROVENANCE_PROPERTIES, SCHEMA, Label, RelType
 from graph_models.store import neo4j_cypher as cy
-from graph_models.store.base import Direction, Expansion, GraphStore, Prefetch, batched
+from graph_models.store.base import (
+    Batch,
+    Direction,
+    ExpandRequest,
+    Expansion,
+    GraphStore,
+    Prefetch,
+    batched,
+)
 from graph_models.store.element_ids import ElementIdCache
 from graph_models.store.rows import node as build_node
 from graph_models.store.rows import rel_type_of
@@ -400,6 +408,43 @@ class Neo4jStore(GraphStore):
             second=second,
             expanded=expanded,
         )
+
+    def read_many(
+        self, nodes: Collection[str], expansions: Collection[ExpandRequest]
+    ) -> Batch | None:
+        # One statement, a record per part, for what was a round trip per call.
+        asked = frozenset(nodes)
+        requests = [e for e in dict.fromkeys(expansions) if e.keys]
+        if len(asked) + sum(len(e.keys) for e in requests) > _KEYS_CHUNK:
+            return None  # large reads go by the chunked calls
+        params: dict[str, Any] = {}
+        node_labels, node_params = _chunk_params(_by_label(asked))
+        params.update({f"n{k[1:]}": v for k, v in node_params.items()})
+        shapes = []
+        for i, request in enumerate(requests):
+            labels, keyed = _chunk_params(_by_label(request.keys))
+            params.update({f"e{i}_{k[1:]}": v for k, v in keyed.items()})
+            if request.rel_types is not None:
+                params[f"t{i}"] = sorted(t.value for t in request.rel_types)
+            shapes.append((labels, request.direction, request.rel_types is not None))
+        out = Batch(asked, {}, {e: Expansion([]) for e in expansions})
+        if not node_labels and not shapes:
+            return out
+        for row in self._read(cy.read_many(node_labels, shapes), **params):
+            part, items = int(row["part"]), row["rows"]
+            if part < 0:
+                out.nodes.update((k, _node(SCHEMA.label_of_key(k), k, p)) for k, p in items)
+                continue
+            found: dict[tuple[str, str, str, str], Relationship] = {}
+            ends: dict[str, Node] = {}
+            for rel_type, start, end, k, props, other, other_props in items:
+                rel = build_relationship(rel_type_of(rel_type), start, end, k, props)
+                found[rel.identity] = rel  # a relationship between two keys comes twice
+                if other not in ends:
+                    ends[other] = _node(SCHEMA.label_of_key(other), other, other_props)
+            rels = [found[i] for i in sorted(found)]
+            out.expansions[requests[part]] = Expansion(rels, ends)
+        return out
 
     def degrees(self, keys: Collection[str]) -> dict[str, int]:
         out = dict.fromkeys(keys, 0)

@@ -1,0 +1,110 @@
+"""Reads made ahead in one batch answer exactly as the calls they stand for."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Collection
+
+import pytest
+
+from graph_models.schema import RelType
+from graph_models.store.base import Batch, ExpandRequest, GraphStore
+from queries.access import Scope
+from queries.batched import BatchedReads, read_ahead
+from queries.profile import profile
+from tests.queries.test_profile import (
+    ACCOUNT,
+    CUSTOMS,
+    DIRECTOR,
+    ENTITY,
+    FIU,
+    REGISTRY,
+    TAX,
+    TXN,
+    build,
+)
+
+REQUESTS = [
+    ExpandRequest.of([CUSTOMS]),
+    ExpandRequest.of([CUSTOMS], [RelType.SAME_AS], "out"),
+    ExpandRequest.of([ENTITY], [RelType.SAME_AS], "in"),
+    ExpandRequest.of([ACCOUNT, FIU], [RelType.SENT, RelType.HOLDS]),
+    ExpandRequest.of([TXN, ENTITY], None, "in"),
+    ExpandRequest.of([]),
+]
+
+
+def _by_calls(
+    store: GraphStore, nodes: Collection[str], expansions: Collection[ExpandRequest]
+) -> Batch:
+    """What ``read_many`` promises, made of one call each."""
+    return Batch(
+        asked=frozenset(nodes),
+        nodes=store.get_nodes(nodes),
+        expansions={
+            e: store.expand_with_ends(e.keys, rel_types=e.rel_types, direction=e.direction)
+            for e in expansions
+        },
+    )
+
+
+def test_read_many_reads_what_the_calls_would(store: GraphStore) -> None:
+    build(store)
+    nodes = [CUSTOMS, ENTITY, "company:customs:tax:NOPE"]
+    got = store.read_many(nodes, REQUESTS)
+    if got is None:
+        pytest.skip(f"the {store.kind} store answers one call at a time")
+    want = _by_calls(store, nodes, REQUESTS)
+    assert got.asked == want.asked
+    assert got.nodes == want.nodes
+    assert got.expansions.keys() == want.expansions.keys()
+    for request, expansion in want.expansions.items():
+        found = got.expansions[request]
+        assert found.relationships == expansion.relationships, request
+        # Every far end comes with the relationships.
+        far = {k for r in found.relationships for k in (r.start, r.end)} - request.keys
+        assert far <= found.nodes.keys()
+        assert found.nodes == store.get_nodes(found.nodes)
+
+
+def test_view_answers_what_was_read_ahead_and_asks_the_store_for_the_rest(
+    store: GraphStore,
+) -> None:
+    build(store)
+    view = BatchedReads(store, _by_calls(store, [CUSTOMS], REQUESTS[:2]))
+    assert view.get_nodes([CUSTOMS]).keys() == {CUSTOMS}
+    assert view.get_nodes([CUSTOMS, TAX]).keys() == {CUSTOMS, TAX}  # not all asked: the store
+    assert view.expand([CUSTOMS]) == store.expand([CUSTOMS])
+    assert view.expand([CUSTOMS, CUSTOMS], rel_types=[RelType.SAME_AS], direction="out") == (
+        store.expand([CUSTOMS], rel_types=[RelType.SAME_AS], direction="out")
+    )
+    assert view.expand([TAX]) == store.expand([TAX])
+    store.delete_nodes([CUSTOMS])
+    assert view.get_nodes([CUSTOMS]).keys() == {CUSTOMS}
+    assert view.expand([CUSTOMS]) != []
+    assert view.expand([CUSTOMS], direction="out") == []  # never read ahead
+
+
+def test_read_ahead_keeps_a_store_that_cannot_batch(store: GraphStore) -> None:
+    build(store)
+    got = read_ahead(store, [CUSTOMS], REQUESTS)
+    assert (got is store) == (store.read_many([CUSTOMS], REQUESTS) is None)
+
+
+def test_profiles_read_ahead_equal_profiles_read_call_by_call(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the scope, a profile over a batch (the store's own, or one made of single
+    calls where the store has none) answers exactly as one asking call by call."""
+    build(store)
+    own = store.read_many([], [])
+    scopes = [Scope.everything(), Scope.of("customs", "registry"), Scope.of("fiu")]
+    keys = [CUSTOMS, REGISTRY, TAX, FIU, ENTITY, DIRECTOR, ACCOUNT]
+    for key, scope, resolve in itertools.product(keys, scopes, [True, False]):
+        if own is None:
+            monkeypatch.setattr(store, "read_many", lambda n, e: _by_calls(store, n, e))
+        batched = profile(store, key, scope=scope, resolve=resolve)
+        monkeypatch.setattr(store, "read_many", lambda n, e: None)
+        one_by_one = profile(store, key, scope=scope, resolve=resolve)
+        monkeypatch.undo()
+        assert batched == one_by_one, (key, scope, resolve)
