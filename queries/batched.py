@@ -4,7 +4,8 @@ A query that knows which look-ups and expansions it will make (a profile: the re
 resolution link, its records' links and its alerts) asks :func:`read_ahead` for them at once;
 on Neo4j that is one statement instead of a round trip each (``GraphStore.read_many``). The
 query then runs unchanged on the returned view, whose ``get_nodes`` / ``expand_with_ends``
-answer from the batch when asked exactly what was read ahead, and ask the store otherwise. A
+answer from the batch when asked what was read ahead (or an expansion of some of the keys
+read ahead: what touches them is among what touches all), and ask the store otherwise. A
 store without a cheaper way (the embedded store) is returned as it is.
 """
 
@@ -50,6 +51,26 @@ class BatchedReads(ReadOnlyStore):
         nodes = self.batch.nodes
         return {k: nodes[k] for k in wanted if k in nodes}
 
+    def _found(self, request: ExpandRequest) -> Expansion | None:
+        """The expansion read ahead for ``request``, or cut from one read ahead for more
+        keys (same types and direction); None when neither was."""
+        found = self.batch.expansions.get(request)
+        if found is not None:
+            return found
+        for asked, wider in self.batch.expansions.items():
+            if (asked.rel_types, asked.direction) == (request.rel_types, request.direction) and (
+                request.keys <= asked.keys
+            ):
+                keys, direction = request.keys, request.direction
+                rels = [
+                    r
+                    for r in wider.relationships
+                    if (direction != "in" and r.start in keys)
+                    or (direction != "out" and r.end in keys)
+                ]
+                return Expansion(rels, wider.nodes)
+        return None
+
     def expand_with_ends(
         self,
         keys: Collection[str],
@@ -57,7 +78,7 @@ class BatchedReads(ReadOnlyStore):
         rel_types: Collection[RelType] | None = None,
         direction: Direction = "both",
     ) -> Expansion:
-        found = self.batch.expansions.get(ExpandRequest.of(keys, rel_types, direction))
+        found = self._found(ExpandRequest.of(keys, rel_types, direction))
         if found is None:
             return self.store.expand_with_ends(keys, rel_types=rel_types, direction=direction)
         return found
@@ -69,7 +90,7 @@ class BatchedReads(ReadOnlyStore):
         rel_types: Collection[RelType] | None = None,
         direction: Direction = "both",
     ) -> list[Relationship]:
-        found = self.batch.expansions.get(ExpandRequest.of(keys, rel_types, direction))
+        found = self._found(ExpandRequest.of(keys, rel_types, direction))
         if found is None:
             return self.store.expand(keys, rel_types=rel_types, direction=direction)
         return list(found.relationships)

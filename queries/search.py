@@ -55,9 +55,10 @@ from rapidfuzz.distance import Levenshtein
 
 from graph_models.records import Agency, Node
 from graph_models.schema import SCHEMA, Label, RelType
-from graph_models.store.base import GraphStore
+from graph_models.store.base import ExpandRequest, GraphStore
 from loaders.keys import norm_id, norm_text
 from queries.access import Scope, Tally, display_name, entity_members, entity_name
+from queries.batched import read_ahead
 from queries.models import RecordHit, SearchHit, SearchMode, SearchResult
 
 INDEXED_LABELS = (Label.COMPANY, Label.PERSON, Label.RESOLVED_ENTITY)
@@ -388,6 +389,10 @@ def _hits(
     min_score: float,
 ) -> list[SearchHit]:
     """Re-read the matched records, keep what the scope sees, group them by entity, rank."""
+    # The records and their resolution links in one go (one Neo4j round trip); the links of
+    # the records kept are cut from those of all the matches.
+    parties = [k for k in matches if SCHEMA.label_of_key(k) != Label.RESOLVED_ENTITY]
+    store = read_ahead(store, list(matches), [ExpandRequest.of(parties, [RelType.SAME_AS], "out")])
     nodes = store.get_nodes(list(matches))
     core = core_name(query)
     records: list[tuple[Node, _Match]] = []

@@ -7,11 +7,13 @@ from collections.abc import Collection
 
 import pytest
 
+from graph_models.records import Relationship
 from graph_models.schema import RelType
-from graph_models.store.base import Batch, ExpandRequest, GraphStore
+from graph_models.store.base import Batch, Direction, ExpandRequest, GraphStore
 from queries.access import Scope
 from queries.batched import BatchedReads, read_ahead
 from queries.profile import profile
+from queries.search import invalidate_name_index, search
 from tests.queries.test_profile import (
     ACCOUNT,
     CUSTOMS,
@@ -85,6 +87,28 @@ def test_view_answers_what_was_read_ahead_and_asks_the_store_for_the_rest(
     assert view.expand([CUSTOMS], direction="out") == []  # never read ahead
 
 
+@pytest.mark.parametrize("direction", ["out", "in", "both"])
+def test_view_cuts_an_expansion_of_some_keys_from_one_of_more(
+    store: GraphStore, direction: Direction
+) -> None:
+    build(store)
+    types = [RelType.SENT, RelType.HOLDS, RelType.SAME_AS]
+    wide = ExpandRequest.of([ACCOUNT, FIU, CUSTOMS, TXN], types, direction)
+    view = BatchedReads(store, _by_calls(store, [], [wide]))
+    store.delete_nodes([ENTITY])  # the view answers from what it read before
+    for keys in ([ACCOUNT], [FIU, CUSTOMS], [TXN], []):
+        got = view.expand(keys, rel_types=types, direction=direction)
+        want = [
+            r for r in view.batch.expansions[wide].relationships if _touches(r, keys, direction)
+        ]
+        assert got == want
+    assert view.expand([CUSTOMS], rel_types=[RelType.SAME_AS], direction=direction) == []
+
+
+def _touches(rel: Relationship, keys: Collection[str], direction: Direction) -> bool:
+    return (direction != "in" and rel.start in keys) or (direction != "out" and rel.end in keys)
+
+
 def test_read_ahead_keeps_a_store_that_cannot_batch(store: GraphStore) -> None:
     build(store)
     got = read_ahead(store, [CUSTOMS], REQUESTS)
@@ -108,3 +132,24 @@ def test_profiles_read_ahead_equal_profiles_read_call_by_call(
         one_by_one = profile(store, key, scope=scope, resolve=resolve)
         monkeypatch.undo()
         assert batched == one_by_one, (key, scope, resolve)
+
+
+def test_searches_read_ahead_equal_searches_read_call_by_call(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(store)
+    invalidate_name_index(store)
+    own = store.read_many([], [])
+    scopes = [Scope.everything(), Scope.of("customs", "registry"), Scope.of("fiu")]
+    queries = ["Acme Trading", "acme tradng", "Shadow Holdings", "GB00SHADOW0001", "jane smith"]
+    found = 0
+    for text, scope in itertools.product(queries, scopes):
+        if own is None:
+            monkeypatch.setattr(store, "read_many", lambda n, e: _by_calls(store, n, e))
+        batched = search(store, text, scope=scope)
+        monkeypatch.setattr(store, "read_many", lambda n, e: None)
+        one_by_one = search(store, text, scope=scope)
+        monkeypatch.undo()
+        assert batched == one_by_one, (text, scope)
+        found += len(batched.hits)
+    assert found >= len(queries)  # the searches find things, so the comparison means something
