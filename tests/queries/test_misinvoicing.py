@@ -290,8 +290,15 @@ def test_an_import_priced_five_times_the_median_is_over_invoicing(store: GraphSt
     assert unit_value.value == pytest.approx(in_euro)
     assert isinstance(unit_value.threshold, float)
     assert unit_value.threshold < in_euro
+    # The fence is twice the others' upper quartile (the misstatement test), which lies
+    # beyond the adjusted boxplot's fence of so tight a group; the value moved is measured
+    # from the band's fence.
+    reference = alert.details["reference"]
+    assert reference["prices"] == len(NORMAL_PRICES)
+    assert unit_value.threshold == pytest.approx(2 * reference["q3"], rel=1e-5)
+    assert 0 < reference["band"]["upper"] < unit_value.threshold
     (shipment,) = alert.details["shipments"]
-    assert shipment["value_moved"] == pytest.approx((in_euro - unit_value.threshold) * 100)
+    assert shipment["value_moved"] == pytest.approx((in_euro - reference["band"]["upper"]) * 100)
     assert shipment["reference_period"] == "2023"
     assert alert.records[0].provenance.agencies == ["customs"]
 
@@ -312,8 +319,8 @@ def test_an_export_priced_far_below_the_group_is_under_invoicing(store: GraphSto
 def test_a_trader_is_measured_against_the_other_traders(store: GraphStore) -> None:
     g = TradeGraph()
     _priced_group(g, NORMAL_PRICES)
-    # One importer declares six shipments at a fifth of the price: a third of the group. With
-    # its own prices in the sample the quartiles would follow it; against the others' it shows.
+    # One importer declares six shipments at a fifth of the price. With its own prices in the
+    # sample they would be part of its yardstick; against the other pairs' prices it shows.
     home = g.company("company:customs:tax:GBLOW", "Low Ltd", "GB", tax_id="GBLOW")
     seller = g.company("company:customs:name:CN:cheap", "Cheap Co", "CN")
     for i in range(6):
@@ -327,7 +334,7 @@ def test_a_trader_is_measured_against_the_other_traders(store: GraphStore) -> No
 
     assert alert.typology is Typology.UNDER_INVOICING
     assert len(alert.details["shipments"]) == 6
-    assert alert.details["band"]["n"] == len(NORMAL_PRICES)  # the others' prices only
+    assert alert.details["reference"]["prices"] == len(NORMAL_PRICES)  # the others' only
 
 
 def test_prices_inside_the_band_or_close_to_the_median_and_small_groups_do_not_alert(
@@ -335,15 +342,15 @@ def test_prices_inside_the_band_or_close_to_the_median_and_small_groups_do_not_a
 ) -> None:
     g = TradeGraph()
     _priced_group(g, NORMAL_PRICES)
-    # Outside the adjusted fences of such a tight group, but within a factor of two.
+    # Outside the adjusted fences of such a tight group, but within twice its upper quartile.
     _odd(g, "4", 150.0)
-    # Five declarations of another HS code, one at 5x: too few to estimate quartiles.
-    _priced_group(g, (100.0, 101.0, 99.0, 100.0), hs="84713000")
+    # Another HS code with two other traders, one at 5x: two counterparties are not a market.
+    _priced_group(g, (100.0, 101.0), hs="84713000")
     _odd(g, "5", 500.0, hs="84713000")
     g.write(store)
     assert detect_unit_value_outliers(store) == []
-    # Without the factor-of-two floor the 150 is an outlier of the tight band.
-    (alert,) = detect_unit_value_outliers(store, config=UnitValueConfig(min_price_ratio=1.0))
+    # Without the misstatement test the 150 is an outlier of the tight band.
+    (alert,) = detect_unit_value_outliers(store, config=UnitValueConfig(misstatement_ratio=1.0))
     assert alert.records[0].key == "declaration:GB:X4:1"
 
 
@@ -371,7 +378,9 @@ def test_the_pak_zdanowicz_filter_flags_outside_the_interquartile_range(store: G
     g = TradeGraph()
     _priced_group(g, NORMAL_PRICES)
     g.write(store)
-    config = UnitValueConfig(method=BandMethod.IQR, k=0.0, min_value_moved=0.0, min_price_ratio=1)
+    config = UnitValueConfig(
+        method=BandMethod.IQR, k=0.0, min_value_moved=0.0, misstatement_ratio=1
+    )
     alerts = detect_unit_value_outliers(store, config=config)
     flagged = {r.key for a in alerts for r in a.records}
     # k = 0 flags every price outside the others' [Q1, Q3]: the cheapest and dearest, never
@@ -379,6 +388,97 @@ def test_the_pak_zdanowicz_filter_flags_outside_the_interquartile_range(store: G
     assert "declaration:GB:Ni85171300-0:1" in flagged
     assert "declaration:GB:Ni85171300-11:1" in flagged
     assert "declaration:GB:Ni85171300-5:1" not in flagged
+
+
+def _pair_shipments(
+    g: TradeGraph, name: str, unit_price: float, count: int, *, hs: str = "85171300"
+) -> str:
+    """``count`` imports of 100 units at ``unit_price`` between one seller and one importer."""
+    home = g.company(f"company:customs:tax:GBP{name}", f"{name} Ltd", "GB", tax_id=f"GBP{name}")
+    seller = g.company(f"company:customs:name:CN:{name} seller", f"{name} Seller", "CN")
+    for i in range(count):
+        day = f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        g.declaration(
+            f"P{name}{i}", flow="import", country="GB", date=day, sender=seller, receiver=home,
+            hs=hs, value=unit_price * 100,
+        )  # fmt: skip
+    return home
+
+
+def test_a_pair_with_many_shipments_is_one_price_of_the_reference(store: GraphStore) -> None:
+    g = TradeGraph()
+    _priced_group(g, NORMAL_PRICES)
+    # A cheap supplier pair declares thirty shipments at 40, more than all the others together.
+    # Counted per shipment it would be the market (median 40, and 150 would be 3.75x it); as
+    # one pair among thirteen it is an outlier of its own, and 150 is ordinary.
+    cheap = _pair_shipments(g, "Bulk", 40.0, 30)
+    _odd(g, "9", 150.0)
+    g.write(store)
+
+    alerts = detect_unit_value_outliers(store)
+
+    assert [a.typology for a in alerts] == [Typology.UNDER_INVOICING]
+    assert cheap in alerts[0].entities
+    assert alerts[0].details["reference"]["prices"] == len(NORMAL_PRICES) + 1  # with 150's
+    assert len(alerts[0].details["shipments"]) == 30
+
+
+def test_a_few_other_traders_judge_by_their_range(store: GraphStore) -> None:
+    g = TradeGraph()
+    few = (90.0, 100.0, 101.0, 110.0)
+    # Four other traders: no band, but 5x the dearest of them is still a misstatement.
+    _priced_group(g, few, hs="84713000")
+    five, _, _ = _odd(g, "A", 550.0, hs="84713000")
+    # 1.9x the dearest is not, though it is more than twice their interpolated upper quartile
+    # (102.25): with so few prices the test is against the range.
+    _priced_group(g, few, hs="84714100")
+    _odd(g, "B", 209.0, hs="84714100")
+    g.write(store)
+
+    (alert,) = detect_unit_value_outliers(store)
+
+    assert alert.records[0].key == five
+    reference = alert.details["reference"]
+    assert reference["band"] is None
+    assert reference["prices"] == len(few)
+    dearest = FxTable().convert(110.0, "USD", "EUR")
+    assert dearest is not None
+    assert alert.indicators[0].threshold == pytest.approx(2 * dearest, rel=1e-5)
+
+
+def test_a_thin_market_borrows_the_other_flow_and_other_periods(store: GraphStore) -> None:
+    g = TradeGraph()
+    # In 2023 only two other importers; other years and the export side add more pairs.
+    _priced_group(g, (100.0, 102.0), hs="17011400")
+    _priced_group(g, (98.0, 101.0, 103.0), flow="export", hs="17011400")
+    odd, _, _ = _odd(g, "C", 15.0, hs="17011400")
+    g.write(store)
+
+    (alert,) = detect_unit_value_outliers(store)
+
+    assert alert.records[0].key == odd
+    assert alert.typology is Typology.UNDER_INVOICING
+    assert alert.details["reference"]["period"] == "all periods, both flows"
+    assert alert.details["reference"]["prices"] == 5
+    # Without the flows' fallback two importers are too few to judge.
+    alone = UnitValueConfig(fallback_both_flows=False)
+    assert detect_unit_value_outliers(store, config=alone) == []
+
+
+def test_the_lower_fence_of_a_left_skewed_group_stays_a_price(store: GraphStore) -> None:
+    g = TradeGraph()
+    # A long cheap tail: on the price scale the adjusted boxplot's lower fence of these falls
+    # below zero, so no price could ever be under-invoiced; on the log scale it is positive.
+    skewed = (60.0, 75.0, 85.0, 92.0, 96.0, 98.0, 99.0, 100.0, 100.0, 101.0, 102.0, 103.0)
+    _priced_group(g, skewed)
+    odd, _, _ = _odd(g, "D", 10.0)
+    g.write(store)
+
+    (alert,) = detect_unit_value_outliers(store)
+    assert alert.records[0].key == odd
+    assert alert.details["reference"]["band"]["lower"] > 0
+    linear = UnitValueConfig(log_scale=False)
+    assert detect_unit_value_outliers(store, config=linear) == []
 
 
 # --- mirror: declarations --------------------------------------------------------------------
