@@ -67,16 +67,16 @@ def batched_run(store: GraphStore, n_nodes: int, n_rels: int, batch: int) -> tup
     its own record id, merged per batch and written on the writer's background thread."""
     store.init_schema()
     store.clear()
-    writer = BatchWriter(store, batch_size=batch)
-    t0 = time.perf_counter()
-    for i, node in enumerate(nodes(n_nodes)):
-        writer.observe([node], [], _observed(i))
-    writer.flush()
-    t1 = time.perf_counter()
-    for j, rel in enumerate(rels(n_nodes, n_rels)):
-        writer.observe([], [rel], _observed(j))
-    writer.flush()
-    t2 = time.perf_counter()
+    with BatchWriter(store, batch_size=batch) as writer:  # as loaders use it (see writer.py)
+        t0 = time.perf_counter()
+        for i, node in enumerate(nodes(n_nodes)):
+            writer.observe([node], [], _observed(i))
+        writer.flush()
+        t1 = time.perf_counter()
+        for j, rel in enumerate(rels(n_nodes, n_rels)):
+            writer.observe([], [rel], _observed(j))
+        writer.flush()
+        t2 = time.perf_counter()
     counts = store.counts()
     assert counts.total_nodes == n_nodes, counts
     assert counts.total_relationships == n_rels, counts

@@ -8,14 +8,13 @@ index. Alerts are saved with stable ids, so re-running refreshes rather than dup
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph_models.collector import cyclic_gc_paused
 from graph_models.schema import Label, RelType
 from graph_models.store.base import GraphStore
 from queries.alerts import Alert, Typology, save_alerts
@@ -95,25 +94,6 @@ class _Shared:
         if self._parties is None:
             self._parties = PartyIndex.build(self.store)
         return self._parties
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the run, restoring it after.
-
-    A run holds a few million live objects (records, shipments, indexes) and allocates
-    millions more; each full collection walks every live container, and the allocations
-    trigger one every so often: at scale 10 collections took more time than detection
-    itself. Detectors build no reference cycles to speak of (reference counting frees what
-    they drop), so the pause costs no memory worth having; the collector runs as usual after.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 Detector = Callable[[_Shared], list[Alert]]
@@ -205,7 +185,8 @@ def run_detectors(
     shared = _Shared(cached, config)
     alerts: list[Alert] = []
     timings = []
-    with _cyclic_gc_paused():
+    # A run holds a few million live objects; detectors build no cycles to speak of.
+    with cyclic_gc_paused():
         try:
             for name, (raises, run) in DETECTORS.items():
                 if not raises & wanted:

@@ -27,17 +27,16 @@ clean.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph_models.collector import cyclic_gc_paused
 from graph_models.errors import NotFoundError
 from graph_models.store.base import GraphStore
 from resolution.blocking import Candidates, candidates
@@ -459,19 +458,6 @@ def _dirty(records: RecordSet, stored: Stored, full: bool) -> np.ndarray:
     return dirty
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of long-lived objects are built:
-    they hold no cycles, and each collection would walk all of them again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def resolve(
     store: GraphStore,
     *,
@@ -485,7 +471,8 @@ def resolve(
     of their entities) are compared; ``full`` compares everything again. Analysts'
     judgements are always honoured.
     """
-    with _gc_paused():
+    # Millions of long-lived objects are built here, and they hold no cycles.
+    with cyclic_gc_paused():
         return _resolve(store, config=config, progress=progress, full=full)
 
 

@@ -9,7 +9,7 @@ idempotent, so a retried batch changes nothing it had not already changed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, LiteralString, TypeVar
@@ -214,6 +214,7 @@ class Neo4jStore(GraphStore):
 
         pairs = self._write(work)
         self._known_ids.remember(pairs)  # only once committed: the nodes now exist
+        _release(by_label.values())
         return len(pairs)
 
     def prepare_rel_maps(self, rows: Sequence[RelMap]) -> Callable[[], int]:
@@ -232,12 +233,14 @@ class Neo4jStore(GraphStore):
         if not batches:
             return 0
         try:
-            return self._write(lambda tx: self._merge_rels(tx, batches, ends, trust=True))
+            written = self._write(lambda tx: self._merge_rels(tx, batches, ends, trust=True))
         except _StaleElementIdError:
             # A remembered id no longer names the node with that key (deleted, perhaps
             # reused): the transaction rolled back; look every end up again.
             self._known_ids.forget(ends)
-            return self._write(lambda tx: self._merge_rels(tx, batches, ends, trust=False))
+            written = self._write(lambda tx: self._merge_rels(tx, batches, ends, trust=False))
+        _release(batch.rows for batch in batches)
+        return written
 
     def _merge_rels(
         self, tx: ManagedTransaction, batches: list[_RelBatch], ends: set[str], *, trust: bool
@@ -481,6 +484,18 @@ class Neo4jStore(GraphStore):
             nodes_by_agency={r["agency"]: r["n"] for r in self._read(cy.NODES_BY_AGENCY)},
             relationships_by_agency={r["agency"]: r["n"] for r in self._read(cy.RELS_BY_AGENCY)},
         )
+
+
+def _release(written: Iterable[_Rows]) -> None:
+    """Empty the parameter rows of a committed batch.
+
+    The driver's result objects sit in reference cycles (result, hydration scope, graph) and
+    keep the parameters they were run with until Python's cyclic collector frees them; loads
+    pause that collector (graph_models.collector), so without this every batch's rows stayed
+    in memory until the next collection.
+    """
+    for rows in written:
+        rows.clear()
 
 
 def _fill_ids(rows: list[list[Any]], ids: dict[str, str]) -> None:

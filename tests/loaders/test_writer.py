@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,14 @@ def test_each_load_gives_back_its_writer_connection(tmp_path: Path) -> None:
     assert store.open_connections() == baseline
     assert store.counts().nodes == {"Account": 20}
     store.close()
+
+
+def test_the_writer_pauses_the_cyclic_collector_while_open(store: GraphStore) -> None:
+    assert gc.isenabled()
+    with BatchWriter(store, batch_size=2) as writer:
+        assert not gc.isenabled()
+        writer.add([node("account:A1", account_number="A1")], [])
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="boom"), BatchWriter(store) as writer:
+        raise ValueError("boom")
+    assert gc.isenabled()

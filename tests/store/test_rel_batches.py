@@ -7,11 +7,13 @@ changes nothing observable (both stores agree) and that its failure paths still 
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
 import pytest
 
+from graph_models.collector import cyclic_gc_paused
 from graph_models.errors import SchemaError, StoreError
 from graph_models.merge import Observed, RelMap, fresh_flat
 from graph_models.schema import Label, RelType
@@ -134,6 +136,40 @@ def test_a_node_deleted_by_another_process_after_it_was_written_is_refused(
     store._driver.execute_query("CREATE (:Account {key: $key})", key=B, database_=store.database)
     store.write_relationships([rel(RelType.PAID, A, B, key="t1"), rel(RelType.PAID, A, C)])
     assert sorted(r.end for r in store.expand([A], direction="out")) == [B, C]
+
+
+@pytest.mark.neo4j
+def test_a_written_batch_is_not_kept_alive_by_the_driver(neo4j_session_store: Neo4jStore) -> None:
+    """Loads pause the cyclic collector; the driver's result objects sit in reference cycles
+    and would keep every batch's parameters until it runs again, so the store lets go of
+    them itself once the batch is committed."""
+    store = neo4j_session_store
+    store.clear()
+    _accounts(store)
+    marker = prov(file="release.csv", record="row 424242").record
+
+    def held() -> bool:
+        # The relationship's record-id list, [marker], as the batch rows hold it.
+        return any(
+            type(o) is list and len(o) == 1 and type(o[0]) is str and o[0] == marker
+            for o in gc.get_objects()
+        )
+
+    with cyclic_gc_paused():
+        gc.collect()
+        store.write_relationships(
+            [
+                rel(
+                    RelType.PAID,
+                    A,
+                    B,
+                    key="t1",
+                    provenance=prov(file="release.csv", record="row 424242"),
+                )
+            ]
+        )
+        assert not held()
+    assert store.expand([A])[0].provenance.record_ids == [marker]
 
 
 def test_merge_relationships_matches_ends_by_element_id_and_checks_names() -> None:
