@@ -401,7 +401,13 @@ class Neo4jStore(GraphStore):
         second: Expansion | None = None
         expanded: frozenset[str] = frozenset()
         if row["deep"]:
-            far = {k: _node(SCHEMA.label_of_key(k), k, props) for k, props in row["far"]}
+            # The far ends include first-hop nodes (relationships between two of them), built
+            # once above already.
+            far = {
+                k: _node(SCHEMA.label_of_key(k), k, props)
+                for k, props in row["far"]
+                if k not in nodes and k != key
+            }
             second = Expansion(_sorted_rels(row["second"]), far)
             expanded = frozenset(k for k, d in degrees.items() if d <= hub_cap and k != key)
         return Prefetch(
