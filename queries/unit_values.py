@@ -209,7 +209,7 @@ class _Priced:
 class Reference:
     """The prices a trader is judged against and the fences drawn from them (price units)."""
 
-    period: str  # the group's period, or "all periods" for the fallback
+    period: str  # the group's period, or the wider reference: "all periods[, both flows]"
     prices: int  # trading pairs, one price each
     shipments: int
     q1: float
