@@ -233,11 +233,11 @@ def two_hops(label: Label) -> str:
     ``first``: the start's relationships as ``[type, start, end, key, props]``; ``near``:
     their far ends as ``[key, props, degree]``, the degree counted as ``degrees_multi`` does;
     ``second``: every relationship of the far ends a second hop may expand (degree at most
-    ``$hub_cap``), and ``far`` their end nodes as ``[key, props]``. ``deep`` is false, and the
-    second hop not read, when ``$hops`` is 1 or the first hop alone may reach ``$limit``
-    nodes (the traversal then stops there, or asks for the second hop itself). Lists in one
-    record, not a record per row: the driver's work per record was a fifth of the API's
-    Python time in a neighbourhood.
+    ``$hub_cap``), and ``far`` their end nodes not in ``near`` as ``[key, props]``. ``deep``
+    is false, and the second hop not read, when ``$hops`` is 1 or the first hop alone may
+    reach ``$limit`` nodes (the traversal then stops there, or asks for the second hop
+    itself). Lists in one record, not a record per row: the driver's work per record was a
+    fifth of the API's Python time in a neighbourhood.
     """
     rel = "[type(r), startNode(r).key, endNode(r).key, r.key, properties(r)]"
     return (
@@ -246,8 +246,8 @@ def two_hops(label: Label) -> str:
         "  MATCH (s)-[r]-(m) WHERE $types IS NULL OR type(r) IN $types\n"
         "  RETURN collect(DISTINCT r) AS rels, collect(DISTINCT m) AS ms\n"
         "}\n"
-        "WITH s, rels, [m IN ms | [m, COUNT { (m)--() }]] AS near\n"
-        "WITH s, rels, near, $hops >= 2 AND size(near) < $limit AS deep\n"
+        "WITH s, rels, ms, [m IN ms | [m, COUNT { (m)--() }]] AS near\n"
+        "WITH s, rels, ms, near, $hops >= 2 AND size(near) < $limit AS deep\n"
         "CALL (s, near, deep) {\n"
         "  UNWIND CASE WHEN deep THEN near ELSE [] END AS pair\n"
         "  WITH s, pair WHERE pair[1] <= $hub_cap AND pair[0] <> s\n"
@@ -259,7 +259,8 @@ def two_hops(label: Label) -> str:
         f"  [r IN rels | {rel}] AS first,\n"
         "  [p IN near | [p[0].key, properties(p[0]), p[1]]] AS near,\n"
         f"  [r IN rels2 | {rel}] AS second,\n"
-        "  [o IN far | [o.key, properties(o)]] AS far"
+        # First-hop nodes (and the start) met again are not sent twice.
+        "  [o IN far WHERE o <> s AND NOT o IN ms | [o.key, properties(o)]] AS far"
     )
 
 
