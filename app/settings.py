@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
-    batch_size: int = Field(default=5_000, ge=1, le=100_000)
+    batch_size: int | None = Field(
+        default=None, ge=1, le=100_000, description="loader batch; unset: the store's own"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65_535)
     service_db: Path = Field(

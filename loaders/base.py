@@ -177,7 +177,7 @@ def file_load_id(path: Path) -> str:
 
 @dataclass
 class LoadOptions:
-    batch_size: int = 5_000
+    batch_size: int | None = None  # None: the store's own (GraphStore.batch_size)
     quarantine_dir: Path = Path(".iffgraph/quarantine")
     reports_dir: Path | None = Path(".iffgraph/reports")
     quiet: bool = False

@@ -46,7 +46,8 @@ def _by_ends(ident: tuple[RelType, str, str, str]) -> tuple[str, RelType, str, s
 
 
 class BatchWriter:
-    def __init__(self, store: GraphStore, *, batch_size: int = 5_000) -> None:
+    def __init__(self, store: GraphStore, *, batch_size: int | None = None) -> None:
+        batch_size = store.batch_size if batch_size is None else batch_size
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.store = store

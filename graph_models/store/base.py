@@ -116,6 +116,9 @@ class GraphStore(abc.ABC):
     """A graph of keyed nodes and keyed relationships with provenance."""
 
     kind: str = "abstract"
+    # Distinct nodes or relationships a loader batch holds before it is written: what this
+    # store writes best per transaction (see the subclasses).
+    batch_size: int = 5_000
 
     # --- lifecycle -------------------------------------------------------------------------
     @abc.abstractmethod

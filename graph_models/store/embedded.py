@@ -95,6 +95,11 @@ MMAP_BYTES = 8 * 1024**3  # SQLite caps it at its compile-time maximum (2 GiB by
 
 class EmbeddedStore(GraphStore):
     kind = "embedded"
+    # Larger batches merge more repeated observations (a trader, its address, its country)
+    # before they reach SQLite and commit less often: a scale-1 customs file took 29% less
+    # CPU at 20,000 than at 5,000, for 30 MiB more peak memory. (Neo4j goes the other way:
+    # its CPU per relationship doubled at 20,000, so it keeps the default.)
+    batch_size = 20_000
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 60.0) -> None:
         self.path = Path(path)

@@ -71,3 +71,10 @@ def test_the_writer_pauses_the_cyclic_collector_while_open(store: GraphStore) ->
     with pytest.raises(ValueError, match="boom"), BatchWriter(store) as writer:
         raise ValueError("boom")
     assert gc.isenabled()
+
+
+def test_without_a_batch_size_the_writer_uses_the_stores_own(store: GraphStore) -> None:
+    assert BatchWriter(store).batch_size == store.batch_size
+    assert BatchWriter(store, batch_size=7).batch_size == 7
+    with pytest.raises(ValueError, match="at least 1"):
+        BatchWriter(store, batch_size=0)
