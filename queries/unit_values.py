@@ -342,22 +342,33 @@ class _Prices:
 
 
 def reference(
-    prices: list[float], shipments: int, period: str, config: UnitValueConfig
+    prices: list[float],
+    shipments: int,
+    period: str,
+    config: UnitValueConfig,
+    candidates: list[float] | None = None,
 ) -> Reference | None:
     """Fences from one price per other trading pair (see the module docstring), or None when
-    there are fewer than ``min_reference_prices`` of them."""
+    there are fewer than ``min_reference_prices`` of them, or when none of ``candidates``
+    (the unit values to judge, if given) lies beyond the misstatement test's fences: the band
+    only ever widens those, so nothing could be flagged and the band is not drawn (the
+    medcouple is most of a run's time)."""
     if len(prices) < config.min_reference_prices:
         return None
     ordered = sorted(prices)
     q1, med, q3 = (quantile(ordered, q) for q in (0.25, 0.5, 0.75))
     ratio = config.misstatement_ratio
-    # Quartiles of a few prices are an interpolation between two traders; there the test is
-    # against the range instead: r times beyond every other trading pair's price.
-    lower, upper = ordered[0] / ratio, ordered[-1] * ratio
+    if len(ordered) >= config.min_group_size:
+        lower, upper = q1 / ratio, q3 * ratio
+    else:
+        # Quartiles of a few prices are an interpolation between two traders; there the test
+        # is against the range instead: r times beyond every other trading pair's price.
+        lower, upper = ordered[0] / ratio, ordered[-1] * ratio
+    if candidates is not None and all(lower <= c <= upper for c in candidates):
+        return None
     fences: Band | None = None
     band_lower = band_upper = None
     if len(ordered) >= config.min_group_size:
-        lower, upper = q1 / ratio, q3 * ratio
         values = [math.log(p) for p in ordered] if config.log_scale else ordered
         fences = band(values, config.method, config.k)
         band_lower, band_upper = fences.lower, fences.upper
@@ -407,7 +418,9 @@ def _outliers(
             config.exclusion_share * n_pairs
         ):
             if not whole_done:
-                whole = reference([here.price[p] for p in here.pairs], len(items), period, config)
+                every = [here.price[p] for p in here.pairs]
+                judged = [p.unit_value for p in items]
+                whole = reference(every, len(items), period, config, judged)
                 whole_done = True
             fences = whole
         else:
@@ -419,7 +432,8 @@ def _outliers(
                 more, more_shipments = pool.without(trader)
                 if len(more) > len(prices):
                     prices, shipments, label = more, more_shipments, wider_label
-            fences = reference(prices, shipments, label, config)
+            judged = [p.unit_value for p in own]
+            fences = reference(prices, shipments, label, config, judged)
         if fences is None:
             continue
         for item in own:
