@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from queries.fx_reference import ECB_UNITS_PER_EUR
+
 HOME = "GB"
 HOME_CURRENCY = "GBP"
 CTR_THRESHOLD = 10_000.0
@@ -32,18 +34,6 @@ SECRECY = ("VG", "KY", "PA", "SC", "BZ")
 
 def _words(text: str) -> tuple[str, ...]:
     return tuple(w.strip() for w in text.split(",") if w.strip())
-
-
-# Fixed reference rates: GBP per unit of each currency (a 2022-2024 average). Customs values
-# are in the reporting country's currency and trade statistics in USD; truth.json carries this
-# table so a reader can put every amount in one currency.
-GBP_PER_UNIT: dict[str, float] = {
-    "GBP": 1.0, "EUR": 0.86, "USD": 0.80, "CHF": 0.89, "SEK": 0.077, "NOK": 0.078,
-    "DKK": 0.115, "PLN": 0.195, "TRY": 0.033, "AED": 0.218, "CNY": 0.112, "HKD": 0.102,
-    "SGD": 0.596, "INR": 0.0097, "JPY": 0.0058, "KRW": 0.00062, "VND": 0.000033,
-    "BRL": 0.158, "ZAR": 0.044, "RUB": 0.0098, "MAD": 0.079, "NGN": 0.0012, "PAB": 0.80,
-    "BZD": 0.40, "KYD": 0.96, "SCR": 0.058,
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -156,6 +146,36 @@ _TABLE: tuple[Country, ...] = (
 )
 # fmt: on
 COUNTRIES: dict[str, Country] = {c.code: c for c in _TABLE}
+
+# Exchange rates: the detectors' own reference, the ECB euro reference rates of 29 December
+# 2023 (queries/reference/ecb_rates.csv, read by queries.fx_reference), so that an amount the
+# generator writes in a currency is the amount a detector converts back. A table of our own
+# drifted from it (the Turkish lira ~25 % off), and that conversion error alone put ordinary
+# traders' prices off the market: false mis-invoicing alerts that no real trader caused. Real
+# invoices are converted at the day's rate; the generator keeps the one fixed rate for all of
+# 2022-2024 (no drift is drawn), so that what a detector gets wrong on this data is its own.
+#
+# Currencies the ECB does not quote, as units per US dollar (their euro rate follows from the
+# ECB dollar rate). Pegs: PAB 1 (the balboa is at par), BZD 2, KYD 1/1.2 (CI$1 = US$1.20). The
+# floating ones (VND, RUB, MAD, NGN, SCR) are rounded end-2023 market rates, good enough for
+# plausible amounts: the detectors do not convert these currencies (each is a comparison group
+# of its own), so their rate never meets a detector's.
+_UNITS_PER_USD_OUTSIDE_ECB: dict[str, float] = {
+    "PAB": 1.0, "BZD": 2.0, "KYD": 1 / 1.2,
+    "VND": 24_300.0, "RUB": 89.7, "MAD": 9.9, "NGN": 900.0, "SCR": 13.5,
+}  # fmt: skip
+_UNITS_PER_EUR: dict[str, float] = {
+    "EUR": 1.0,
+    **ECB_UNITS_PER_EUR,
+    **{c: r * ECB_UNITS_PER_EUR["USD"] for c, r in _UNITS_PER_USD_OUTSIDE_ECB.items()},
+}
+# GBP per unit of each currency the generator writes. Customs values are in the reporting
+# country's currency and trade statistics in USD; truth.json carries this table so a reader
+# can put every amount in one currency.
+GBP_PER_UNIT: dict[str, float] = {
+    code: _UNITS_PER_EUR["GBP"] / _UNITS_PER_EUR[code]
+    for code in sorted({"USD", *(c.currency for c in _TABLE)})
+}
 
 # Countries an ordinary trader may be registered in (secrecy jurisdictions hold shells only).
 TRADER_COUNTRIES = tuple(c for c, info in COUNTRIES.items() if info.weight > 0)

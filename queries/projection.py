@@ -45,50 +45,14 @@ from graph_models.errors import SchemaError
 from graph_models.records import Node, Relationship
 from graph_models.schema import SCHEMA, Label, RelType
 from graph_models.store.base import GraphStore
+from queries import fx_reference
 from queries.alerts import EvidenceRecord
 
-ECB_REFERENCE_DATE = "2023-12-29"
-_USD_PER_EUR = 1.105
-# Euro foreign exchange reference rates published by the European Central Bank for
-# 29 December 2023, in units of each currency per euro (eurofxref-hist.csv). AED and SAR are
-# not ECB reference currencies; they are pegged to the US dollar (3.6725 AED per USD since
-# 1997, 3.75 SAR per USD since 1986), so their euro rate follows from the USD rate.
-ECB_UNITS_PER_EUR: Mapping[str, float] = MappingProxyType(
-    {
-        "USD": _USD_PER_EUR,
-        "JPY": 156.33,
-        "BGN": 1.9558,
-        "CZK": 24.724,
-        "DKK": 7.4529,
-        "GBP": 0.86905,
-        "HUF": 382.8,
-        "PLN": 4.3395,
-        "RON": 4.9756,
-        "SEK": 11.096,
-        "CHF": 0.926,
-        "ISK": 150.5,
-        "NOK": 11.2405,
-        "TRY": 32.6531,
-        "AUD": 1.6263,
-        "BRL": 5.3618,
-        "CAD": 1.4642,
-        "CNY": 7.8509,
-        "HKD": 8.6314,
-        "IDR": 17079.71,
-        "ILS": 3.9993,
-        "INR": 91.9045,
-        "KRW": 1433.66,
-        "MXN": 18.7231,
-        "MYR": 5.0775,
-        "NZD": 1.7504,
-        "PHP": 61.283,
-        "SGD": 1.4591,
-        "THB": 37.973,
-        "ZAR": 20.3477,
-        "AED": 3.6725 * _USD_PER_EUR,
-        "SAR": 3.75 * _USD_PER_EUR,
-    }
-)
+# Euro reference rates of the ECB for 29 December 2023 (AED and SAR through their US dollar
+# pegs). The table is data, queries/reference/ecb_rates.csv, shared with the synthetic data
+# generator so that both price a currency alike; the names stay importable from here.
+ECB_REFERENCE_DATE = fx_reference.ECB_REFERENCE_DATE
+ECB_UNITS_PER_EUR: Mapping[str, float] = fx_reference.ECB_UNITS_PER_EUR
 
 
 class FxTable(BaseModel):
