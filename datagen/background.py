@@ -30,7 +30,52 @@ from datagen.writers import El, Row
 
 # Rows per shipment: 1.27 items per declaration, 1.33 sides written per shipment.
 _ROWS_PER_SHIPMENT = 1.69
+_SHIPMENTS_PER_SCALE = 10_000 / _ROWS_PER_SHIPMENT  # ~10,000 declaration rows per unit of scale
 _WEEKDAY = (1.0, 1.05, 1.05, 1.0, 0.95, 0.12, 0.04)
+# Items per declaration, and how often each count occurs.
+_ITEM_COUNTS = (1, 2, 3)
+_ITEM_COUNT_WEIGHTS = (0.8, 0.15, 0.05)
+# Which sides of a shipment are declared: the home side always; the partner's side of a home
+# shipment with this probability (partner administrations exchange some declarations); a
+# shipment between two foreign countries as its export with _ABROAD_EXPORT, else as its import,
+# and as both with _ABROAD_BOTH of the exports.
+_PARTNER_SIDE = 0.35
+_ABROAD_EXPORT = 0.65
+_ABROAD_BOTH = 0.3
+
+
+def relation_goods(rel: Relation) -> list[str]:
+    """The subheadings a relation's declarations carry, in item order: the relation's own
+    goods first, then the seller's other lines (only on declarations of several items)."""
+    return list(dict.fromkeys([*rel.hs6, *rel.seller.hs6]))
+
+
+def expected_declarations(
+    rel: Relation, share: float, scale: float
+) -> dict[tuple[str, str], float]:
+    """How many declarations of each (subheading, flow) a relation is expected to leave over
+    the whole delivery, when it draws ``share`` of the shipments (its ``seller.activity *
+    size`` over the population's total) and is active for all of it. An estimate for choosing
+    goods, not a promise: seasons, and the days either party is not in business, are left out."""
+    shipments = _SHIPMENTS_PER_SCALE * scale * share
+    if HOME in (rel.seller.country, rel.buyer.country):
+        sides = {
+            "export": 1.0 if rel.seller.country == HOME else _PARTNER_SIDE,
+            "import": 1.0 if rel.buyer.country == HOME else _PARTNER_SIDE,
+        }
+    else:
+        sides = {
+            "export": _ABROAD_EXPORT,
+            "import": (1 - _ABROAD_EXPORT) + _ABROAD_EXPORT * _ABROAD_BOTH,
+        }
+    out: dict[tuple[str, str], float] = {}
+    for position, hs6 in enumerate(relation_goods(rel)[: len(_ITEM_COUNTS)]):
+        carried = sum(
+            w for n, w in zip(_ITEM_COUNTS, _ITEM_COUNT_WEIGHTS, strict=True) if n > position
+        )
+        for flow, p in sides.items():
+            out[(hs6, flow)] = shipments * carried * p
+    return out
 
 
 def days() -> list[date]:
@@ -94,8 +139,8 @@ class Trade:
 
     def items(self, rel: Relation) -> list[Item]:
         rng = self.rng
-        count = rng.choices((1, 2, 3), (0.8, 0.15, 0.05))[0]
-        codes = list(dict.fromkeys([*rel.hs6, *rel.seller.hs6]))[: max(count, 1)]
+        count = rng.choices(_ITEM_COUNTS, _ITEM_COUNT_WEIGHTS)[0]
+        codes = relation_goods(rel)[: max(count, 1)]
         out = []
         for hs6 in codes:
             chapter = CHAPTERS[hs6[:2]]
@@ -135,11 +180,11 @@ class Trade:
             export, imp = Side("export", day), Side("import", arrive)
             home = HOME in (rel.seller.country, rel.buyer.country)
             if home:
-                write_export = rel.seller.country == HOME or rng.random() < 0.35
-                write_import = rel.buyer.country == HOME or rng.random() < 0.35
+                write_export = rel.seller.country == HOME or rng.random() < _PARTNER_SIDE
+                write_import = rel.buyer.country == HOME or rng.random() < _PARTNER_SIDE
             else:
-                write_export = rng.random() < 0.65
-                write_import = not write_export or rng.random() < 0.3
+                write_export = rng.random() < _ABROAD_EXPORT
+                write_import = not write_export or rng.random() < _ABROAD_BOTH
             if arrive > END:
                 write_import = False
             if write_export:

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 from datagen.banking import Account, Bank, make_account
+from datagen.markets import MIN_COMPARABLE_PAIRS, Markets
 from datagen.population import Address, Company, Officer, Person, Population, median_price
 from datagen.rows import Cash, Customs, Fiu, Item, Side, quarter, window_day
 from datagen.truth import TYPOLOGIES, SchemeDraft, Typology
@@ -130,16 +131,29 @@ class Planter:
         # same goods, and a scheme in goods nobody else trades has no market to hide in (nor
         # to be measured against). More schemes at a larger scale spread over more goods.
         self.common_goods = _common_goods(pop, max(len(_PRICED), round(len(_PRICED) * scale)))
-        self._priced_deck: list[str] = []
+        self.markets = Markets(pop, scale)
+        self._priced_used: set[str] = set()
 
-    def priced_goods(self) -> str:
-        """Goods for a scheme that distorts unit prices: each of the common goods in turn (in
-        a shuffled order), so that two independent price schemes rarely share a market and
-        become each other's reference price."""
-        if not self._priced_deck:
-            self._priced_deck = list(self.common_goods)
-            self.rng.shuffle(self._priced_deck)
-        return self._priced_deck.pop()
+    def priced_goods(self, flow: str) -> str:
+        """Goods for a scheme that distorts unit prices on ``flow``: one of the subheadings
+        with the most ordinary trading pairs on that flow (8 per unit of scale), not yet taken
+        by another price scheme while any is free, so that two price schemes rarely share a
+        market and become each other's reference price.
+
+        Ranked by distinct pairs, not by shipments: the detector takes one price per pair, and
+        goods with one very busy relation are a market of one. Goods with fewer than
+        ``MIN_COMPARABLE_PAIRS`` pairs are given more ordinary traders (``Markets.thicken``),
+        which at scale 1 is every subheading: the background is too small for ten pairs of
+        any one subheading on a flow."""
+        ranked = self.markets.ranked(flow, max(len(_PRICED), round(len(_PRICED) * self.scale)))
+        free = [h for h in ranked if h not in self._priced_used]
+        if not free:
+            self._priced_used.clear()
+            free = list(ranked)
+        hs6 = self.rng.choice(free) if free else self.rng.choice(_PRICED)
+        self._priced_used.add(hs6)
+        self.markets.thicken(self.rng, hs6, flow, MIN_COMPARABLE_PAIRS)
+        return hs6
 
     # --- the run -----------------------------------------------------------------------------
     def plant(self) -> Plan:
@@ -717,7 +731,7 @@ class Planter:
     # --- 4. mis-invoicing and mirror discrepancies -------------------------------------------
     def under_invoicing(self, draft: SchemeDraft) -> None:
         rng = self.rng
-        hs6 = self.priced_goods()
+        hs6 = self.priced_goods("import")  # under-invoiced imports into the home country
         importer = self.company(HOME, chapters=(hs6[:2],))
         seller = self.company(rng.choice(_SOURCING), chapters=(hs6[:2],))
         importer.hs6 = seller.hs6 = [hs6]
@@ -759,7 +773,9 @@ class Planter:
 
     def over_invoicing(self, draft: SchemeDraft) -> None:
         rng = self.rng
-        hs6 = self.priced_goods()
+        outward = rng.random() < 0.6  # over-invoiced imports move money out; exports bring it in
+        # The home side of the shipment is always declared: its flow is the scheme's market.
+        hs6 = self.priced_goods("import" if outward else "export")
         home = self.company(HOME, chapters=(hs6[:2],))
         related = self.company(rng.choice(("AE", "HK", "TR", "CN")), chapters=(hs6[:2],))
         owner = next(o.holder for o in home.officers if isinstance(o.holder, Person))
@@ -767,7 +783,6 @@ class Planter:
         home.hs6 = related.hs6 = [hs6]
         draft.involve(home.id, related.id, owner.id)
         self.pop.ordinary_trade(home)
-        outward = rng.random() < 0.6  # over-invoiced imports move money out; exports bring it in
         seller, buyer = (related, home) if outward else (home, related)
         day = self.start_day(300)
         shipments = []
