@@ -17,9 +17,10 @@ two batches, so memory stays bounded.
 An error in the worker is raised in the caller at the next add or flush.
 
 Used as a context manager (as every loader does) the writer pauses Python's cyclic garbage
-collector until it exits, and collects only the young generations at each batch
-(graph_models.collector): the pending maps are hundreds of thousands of live containers, and
-full collections over them were half the caller's CPU per relationship.
+collector until it exits; at each batch it collects the young generations only if enough has
+piled up since the last time (graph_models.collector). The pending maps are hundreds of
+thousands of live containers, and full collections over them were half the caller's CPU per
+relationship.
 """
 
 from __future__ import annotations
