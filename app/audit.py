@@ -172,6 +172,7 @@ class AuditLog:
 
     def _commit(self, entries: list[AuditEntry]) -> list[AuditRecord]:
         out = []
+        rows = []
         with self.db.write() as conn:
             head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
             seq, prev = (int(head["seq"]), str(head["hash"])) if head else (0, GENESIS)
@@ -179,10 +180,7 @@ class AuditLog:
                 seq += 1
                 at = datetime.now(UTC).isoformat(timespec="microseconds")
                 digest = chain_hash(prev, seq, at, entry)
-                conn.execute(
-                    "INSERT INTO audit_log (seq, at, username, agency, action, endpoint,"
-                    " outcome, purpose, case_id, entities, request_id, detail, prev_hash, hash)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows.append(
                     (
                         seq,
                         at,
@@ -198,12 +196,20 @@ class AuditLog:
                         json.dumps(entry.detail, sort_keys=True),
                         prev,
                         digest,
-                    ),
+                    )
                 )
                 out.append(
                     AuditRecord(seq=seq, at=at, prev_hash=prev, hash=digest, **entry.model_dump())
                 )
                 prev = digest
+            # One call for the group: each call into SQLite gives up the GIL and, under load,
+            # waits to get it back while the write lock is held.
+            conn.executemany(
+                "INSERT INTO audit_log (seq, at, username, agency, action, endpoint,"
+                " outcome, purpose, case_id, entities, request_id, detail, prev_hash, hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             conn.execute(
                 "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",

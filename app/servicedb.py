@@ -10,6 +10,8 @@ passes it to :meth:`ServiceDB.ensure`.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -30,6 +32,11 @@ class ServiceDB:
         # Writers of this process queue here rather than in SQLite's busy handler, which
         # sleeps in growing steps and turned 20 concurrent audited reads into 100 ms tails.
         self._write_lock = threading.Lock()
+        # Writers of other processes (API workers, CLI, jobs) queue on an flock of a file
+        # beside the database, for the same reason: the kernel wakes the next writer the
+        # moment the lock is free, where SQLite's handler had it sleeping 1, 2, 5, 10 ... ms.
+        # Under two API workers that sleep was the audit append's p95 (40 ms of 0.3 ms work).
+        self._lock_fd: int | None = None
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -61,16 +68,37 @@ class ServiceDB:
         """One write transaction, taken with the write lock up front (serialises appends)."""
         conn = self._conn()
         with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
+            fd = self._process_lock()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _process_lock(self) -> int | None:
+        """The lock file's descriptor (opened once per process), None for ``:memory:``.
+
+        Held only under ``_write_lock``, so one thread per process contends for it. Only
+        processes on this host see it, as only they can share a SQLite file safely.
+        """
+        if self._lock_fd is None and str(self.path) != ":memory:":
+            self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        return self._lock_fd
 
     def close(self) -> None:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+        with self._write_lock:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None

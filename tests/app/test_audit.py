@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -147,6 +148,37 @@ def test_concurrent_appends_keep_one_chain(tmp_path: Path) -> None:
     result = log.verify()
     assert result.ok
     assert result.records == 200
+
+
+def _append_from_a_process(path: str, user: str, n: int) -> None:
+    log = AuditLog(ServiceDB(Path(path)))
+    entry = AuditEntry(username=user, agency="fiu", action="read", endpoint="GET /y")
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: log.append(entry), range(n)))
+
+
+def test_appends_from_several_processes_keep_one_chain(tmp_path: Path) -> None:
+    # API workers are processes: each queues its group commits on the lock file beside the
+    # database, and the chain must still come out whole and in one order.
+    path = tmp_path / "p.sqlite"
+    AuditLog(ServiceDB(path))  # the tables, before the writers race to create them
+    ctx = multiprocessing.get_context("spawn")
+    workers = [
+        ctx.Process(target=_append_from_a_process, args=(str(path), f"worker{i}", 60))
+        for i in range(3)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    log = AuditLog(ServiceDB(path))
+    result = log.verify()
+    assert result.ok
+    assert result.records == 180
+    assert (tmp_path / "p.sqlite.lock").exists()
+    for i in range(3):
+        assert log.query(username=f"worker{i}", limit=1)[1] == 60
 
 
 def test_the_entity_index_catches_up_with_records_appended_after_it(tmp_path: Path) -> None:
