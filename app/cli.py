@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -28,7 +27,9 @@ from app.servicedb import ServiceDB
 from app.settings import Settings, get_settings
 from app.stores import open_store
 from app.users import Role, UserAgency, UserCreate, Users
+from app.workers import serve_workers
 from datagen.truth import Truth
+from graph_models.collector import settle_for_serving
 from graph_models.errors import IffgraphError
 from graph_models.records import GraphCounts
 from graph_models.store.base import GraphStore
@@ -99,18 +100,24 @@ def print_counts(counts: GraphCounts) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="API processes, each with its own socket (default: settings)"),
+    ] = None,
+    access_log: Annotated[bool, typer.Option(help="a log line per request")] = True,
 ) -> None:
     """Run the HTTP API (FastAPI) on the configured store."""
     settings = get_settings()
+    host = host or settings.api_host
+    port = port or settings.api_port
+    workers = workers or settings.api_workers
+    if workers > 1:
+        # Each worker builds its app from the environment (app.asgi), as uvicorn's would.
+        raise typer.Exit(serve_workers(host, port, workers, access_log=access_log))
     configure_logging()
     api = create_app(settings)
-    gc.freeze()  # start-up objects out of the cyclic collector's sight, see app.asgi
-    uvicorn.run(
-        api,
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        log_level="info",
-    )
+    settle_for_serving()
+    uvicorn.run(api, host=host, port=port, log_level="info", access_log=access_log)
 
 
 def print_reports(reports: list[LoadReport]) -> None:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     api_threads: int = Field(
         default=8, ge=1, le=200, description="threads per API process running store work"
     )
+    api_workers: int = Field(
+        default=1, ge=1, le=64, description="API processes (one per core serves a busy API)"
+    )
 
     @model_validator(mode="after")
     def _no_default_secrets_outside_development(self) -> Settings:

@@ -1,8 +1,8 @@
 """The API under load: 20 concurrent clients for 60 s on search / profile / neighbourhood.
 
-Scale-10 data on each store, a real uvicorn server in a child process, real HTTP clients
-(httpx, asyncio). Every request is authenticated, needs a purpose and is audited, as in
-production. Prints p50 / p95 / p99 latency per endpoint and requests per second
+Scale-10 data on each store, a real server (``iffgraph serve --workers 2``) in a child process,
+real HTTP clients (aiohttp, asyncio). Every request is authenticated, needs a purpose and is
+audited, as in production. Prints p50 / p95 / p99 latency per endpoint and requests per second
 (targets: p95 < 100 ms, zero errors).
 
     .venv/bin/python -m benchmarks.api [--store embedded|neo4j|both] [--clients 20]
@@ -89,19 +89,18 @@ def free_port() -> int:
 
 
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    # What an operator runs: a worker process per core, each with its own socket.
     cmd = [
         sys.executable,
-        "-m",
-        "uvicorn",
-        "app.asgi:app",
+        "-c",
+        "from app.cli import main; main()",
+        "serve",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--workers",
         str(workers),
-        "--log-level",
-        "warning",
         "--no-access-log",
     ]
     # The server's access log (a line per request) goes to a file, not the figures.
