@@ -113,7 +113,12 @@ def serve(
     workers = workers or settings.api_workers
     if workers > 1:
         # Each worker builds its app from the environment (app.asgi), as uvicorn's would.
-        raise typer.Exit(serve_workers(host, port, workers, access_log=access_log))
+        try:
+            status = serve_workers(host, port, workers, access_log=access_log)
+        except OSError as e:
+            err.print(f"[red]cannot listen on {host}:{port}:[/] {e.strerror or e}")
+            raise typer.Exit(2) from e
+        raise typer.Exit(status)
     configure_logging()
     api = create_app(settings)
     settle_for_serving()

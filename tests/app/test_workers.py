@@ -89,8 +89,10 @@ def test_a_port_in_use_fails_at_once_with_the_address(tmp_path: Path) -> None:
             timeout=120,
             check=False,
         )
-    assert done.returncode != 0
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_sockets_of_one_port_can_be_bound_by_each_worker() -> None:
