@@ -35,7 +35,7 @@ class ServiceDB:
         # Writers of other processes (API workers, CLI, jobs) queue on an flock of a file
         # beside the database, for the same reason: the kernel wakes the next writer the
         # moment the lock is free, where SQLite's handler had it sleeping 1, 2, 5, 10 ... ms.
-        # Under two API workers that sleep was the audit append's p95 (40 ms of 0.3 ms work).
+        # Under two API workers the audit append's p95 fell from 42-47 ms to 31 ms with it.
         self._lock_fd: int | None = None
 
     def _conn(self) -> sqlite3.Connection:

@@ -4,8 +4,8 @@ One Python process serves on one core at a time (its GIL), so a machine with sev
 runs several API processes. uvicorn's ``--workers`` shares one listening socket between them,
 and asyncio accepts every pending connection when its socket turns readable: when twenty
 clients connected at once the first worker to wake took most of their keep-alive connections
-(14 to 6 in one measured run, all 20 in others), and the busy one served with one core while
-the other idled (Neo4j API benchmark runs halved to 170-190 requests/s with the CPU a third
+(14 to 6 in one measured run), and the busy one served with one core while the other idled
+(Neo4j API benchmark runs fell to 170-190 requests/s from 300-340 with a third of the CPU
 idle). With a socket per worker the kernel spreads new connections over the workers.
 
 The supervisor restarts a worker that dies, and stops them all on SIGTERM or SIGINT.
@@ -35,7 +35,6 @@ def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(backlog)
-    sock.set_inheritable(True)
     return sock
 
 
