@@ -56,16 +56,23 @@ def collect_young(limit: int = YOUNG_LIMIT) -> bool:
     return True
 
 
-# A server's thresholds: young collections after 20,000 net container allocations, not 700.
-# Each API request leaves thousands of young containers (rows, models, the answer) alive while
-# twenty are in flight; at the defaults (700, 10, 10) the collector walked them several times a
-# request and promoted them until full collections came every few hundred requests. Measured
-# with gc.callbacks in both workers over 40 s of the Neo4j API benchmark: 6.7 s in
-# collections at the defaults (full ones 21 ms on average, p99 67 ms, all holding the GIL),
-# 2.2 s at these (about a hundred collections of 22 ms, p99 57 ms). Requests make little
-# cyclic garbage (the driver's session/result cycles, about fifty objects each), so collecting
-# less often keeps little more of it.
-SERVER_THRESHOLDS = (20_000, 50, 100)
+# A server's thresholds: young collections after 5,000 net container allocations (not 700),
+# the middle generation after 200 of them (not 10).
+# - At the defaults (700, 10, 10) each request's thousands of young containers, alive while
+#   twenty requests are in flight, were walked several times and promoted until full
+#   collections came every few hundred requests: 6.7 s in collections per 40 s of the Neo4j
+#   API benchmark (both workers, gc.callbacks), full ones 21 ms on average, p99 67 ms.
+# - At (20,000, 50, 100) that fell to about 1 s per worker, but every young collection walked
+#   20,000 containers: 15-20 ms with the whole process stopped, about once a second. A
+#   request of 50 ms met one about one time in fifteen, which is where p95 is decided.
+# - At (5,000, 200, 100) a young collection takes 3-4 ms (ten a second), the middle generation
+#   is still collected only every million allocations, and the time in collections is about
+#   1.5 s per worker per 40 s. Six 40 s runs of the Neo4j benchmark alternated with the
+#   previous setting gave p95 81-94 ms (mean 89.5) against 85-111 ms (mean 99.5); at
+#   (2,000, 500, 100) it was 97 and 109 ms.
+# Requests make little cyclic garbage (the driver's session/result cycles, about fifty objects
+# each), so collecting the middle generation rarely keeps little of it.
+SERVER_THRESHOLDS = (5_000, 200, 100)
 
 
 def settle_for_serving() -> None:
