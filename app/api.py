@@ -3,7 +3,6 @@ and the service records (users, audit, cases, triage, jobs)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,7 +10,6 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from app import observability, problems
 from app.deps import purpose_dependency
@@ -30,7 +28,7 @@ from app.routers import (
     resolution,
     users,
 )
-from app.services import Services, open_services, signing_key
+from app.services import open_services, signing_key
 from app.settings import Settings, get_settings
 from app.stores import open_store
 from graph_models.store.base import GraphStore
@@ -63,11 +61,9 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         # Requests run their store work in threads; with forty of them sharing one GIL a short
         # request waits behind every long one. A few threads and a queue answer sooner.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
-        indexer = asyncio.create_task(_index_audit(app.state.services))
         try:
             yield
         finally:
-            indexer.cancel()
             app.state.services.close()
             if owned:
                 app.state.store.close()
@@ -98,16 +94,6 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         _document_purpose(module.router)
         app.include_router(module.router)
     return app
-
-
-AUDIT_INDEX_EVERY_S = 15.0
-
-
-async def _index_audit(services: Services) -> None:
-    """Keep the audit log's entity index close behind the log, off the request path."""
-    while True:
-        await asyncio.sleep(AUDIT_INDEX_EVERY_S)
-        await run_in_threadpool(services.audit.index_entities)
 
 
 def _document_purpose(router: APIRouter) -> None:

@@ -181,22 +181,42 @@ def test_appends_from_several_processes_keep_one_chain(tmp_path: Path) -> None:
         assert log.query(username=f"worker{i}", limit=1)[1] == 60
 
 
-def test_the_entity_index_catches_up_with_records_appended_after_it(tmp_path: Path) -> None:
+def test_a_record_is_found_by_entity_as_soon_as_it_is_appended(tmp_path: Path) -> None:
     log = _log(tmp_path)
-    assert log.index_entities() == 5
-    assert log.index_entities() == 0  # nothing new
     log.append(
         AuditEntry(
             username="late",
             agency="tax",
             action="read",
             endpoint="GET /z",
-            entities=["company:customs:k1"],
+            entities=["company:customs:k1", "person:fiu:x"],
         )
     )
     found, total = log.query(entity="company:customs:k1")
     assert total == 2
     assert [r.username for r in found] == ["user1", "late"]
+    assert log.query(entity="person:fiu:x")[1] == 1
+    # Whole keys only: neither a prefix nor a key nobody read finds anything.
+    assert log.query(entity="company:customs:k")[1] == 0
+    assert log.query(entity="company:customs:k9")[1] == 0
+    assert log.index_entities() == 0  # appends index their own records
+
+
+def test_a_log_written_without_the_entity_index_is_indexed_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    _log(tmp_path, n=7)
+    with sqlite3.connect(path) as conn:  # as an earlier version left it: records, no index
+        conn.execute("INSERT INTO audit_entity_fts (audit_entity_fts) VALUES ('delete-all')")
+        conn.execute("DELETE FROM audit_fts_head")
+    stale = AuditLog.__new__(AuditLog)
+    stale.db = ServiceDB(path)
+    assert stale.query(entity="company:customs:k3")[1] == 0  # the gap is real
+    reopened = AuditLog(ServiceDB(path))
+    found, total = reopened.query(entity="company:customs:k3")
+    assert total == 1
+    assert found[0].entities == ["company:customs:k3"]
+    assert reopened.verify().ok
+    assert reopened.index_entities() == 0
 
 
 def test_an_append_whose_commit_fails_raises_and_the_next_one_commits(
