@@ -122,10 +122,6 @@ def entity_token(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
 
 
-def _tokens(entities: list[str]) -> str:
-    return " ".join(entity_token(k) for k in entities)
-
-
 class AuditLog:
     """Appends are group-committed: whatever has queued up goes in as one transaction, so
     under concurrent reads one BEGIN/COMMIT serves several records, and the chain is extended
@@ -238,14 +234,9 @@ class AuditLog:
             # replaces (key, seq) was built every 15 s off the request path, and its random
             # inserts held the write lock 1.8-3.5 s per 15 s of API traffic, stalling every
             # audited request of every worker behind them.
-            conn.executemany(
-                "INSERT INTO audit_entity_fts (rowid, tokens) VALUES (?, ?)",
-                [
-                    (row[0], _tokens(entry.entities))
-                    for row, entry in zip(rows, entries, strict=True)
-                ],
+            _index(
+                conn, [(row[0], entry.entities) for row, entry in zip(rows, entries, strict=True)]
             )
-            _set_fts_head(conn, seq)
         return out
 
     def query(
@@ -302,11 +293,7 @@ class AuditLog:
                 ).fetchall()
                 if not rows:
                     return indexed
-                conn.executemany(
-                    "INSERT INTO audit_entity_fts (rowid, tokens) VALUES (?, ?)",
-                    [(r["seq"], _tokens(json.loads(r["entities"]))) for r in rows],
-                )
-                _set_fts_head(conn, int(rows[-1]["seq"]))
+                _index(conn, [(int(r["seq"]), json.loads(r["entities"])) for r in rows])
             indexed += len(rows)
 
     def verify(self) -> Verification:
@@ -357,11 +344,16 @@ class AuditLog:
         return Verification(ok=True, records=count)
 
 
-def _set_fts_head(conn: sqlite3.Connection, seq: int) -> None:
+def _index(conn: sqlite3.Connection, records: list[tuple[int, list[str]]]) -> None:
+    """Add records (seq, entity keys), in seq order, to the entity index and move its head."""
+    conn.executemany(
+        "INSERT INTO audit_entity_fts (rowid, tokens) VALUES (?, ?)",
+        [(seq, " ".join(entity_token(k) for k in keys)) for seq, keys in records],
+    )
     conn.execute(
         "INSERT INTO audit_fts_head (id, seq) VALUES (1, ?)"
         " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq",
-        (seq,),
+        (records[-1][0],),
     )
 
 
