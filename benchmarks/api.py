@@ -245,8 +245,8 @@ async def run_clients(
             await asyncio.gather(*(warm(i) for i in range(clients)))
         if warmup > 0:
             # The same load, not measured but shown: the run that follows measures the steady
-            # state. A Neo4j just loaded or restarted ran its first minute 15-25 % slower
-            # (query plans, JIT, page cache), which is the database warming up, not the API.
+            # state. Right after a restart, Neo4j served the first 10 s at half the warm rate
+            # and the next 40 s a fifth below it (JIT, page cache): the database warming up.
             warm_lat: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
             warm_errors = dict.fromkeys(ENDPOINTS, 0)
             t0 = time.monotonic()
