@@ -243,21 +243,24 @@ async def run_clients(
 
         for _ in range(2):
             await asyncio.gather(*(warm(i) for i in range(clients)))
+
+        async def load(
+            until: float, seed: int, lat: dict[str, list[float]], errors: dict[str, int]
+        ) -> None:
+            await asyncio.gather(
+                *(
+                    client_loop(session, token, keys, names, until, seed + i, lat, errors)
+                    for i in range(clients)
+                )
+            )
+
         if warmup > 0:
             # The same load, not measured but shown: the run that follows measures the steady
             # state. Right after a restart, Neo4j served the first 10 s at half the warm rate
             # and the next 40 s a fifth below it (JIT, page cache): the database warming up.
             warm_lat: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
             warm_errors = dict.fromkeys(ENDPOINTS, 0)
-            t0 = time.monotonic()
-            await asyncio.gather(
-                *(
-                    client_loop(
-                        session, token, keys, names, t0 + warmup, 1000 + i, warm_lat, warm_errors
-                    )
-                    for i in range(clients)
-                )
-            )
+            await load(time.monotonic() + warmup, 1000, warm_lat, warm_errors)
             done = [x for v in warm_lat.values() for x in v]
             print(
                 f"  warm-up ({warmup:g} s, not counted): {len(done) / warmup:,.0f} req/s,"
@@ -265,13 +268,7 @@ async def run_clients(
             )
         meter.begin()
         t0 = time.monotonic()
-        until = t0 + seconds
-        await asyncio.gather(
-            *(
-                client_loop(session, token, keys, names, until, i, lat, errors)
-                for i in range(clients)
-            )
-        )
+        await load(t0 + seconds, 0, lat, errors)
         wall = time.monotonic() - t0
         meter.end()
     return lat, errors, wall
