@@ -35,6 +35,7 @@ from graph_models.store.base import (
     batched,
     check_edge_properties,
 )
+from graph_models.store.embedded_process import WriterProcess
 
 # SQLite caps host parameters per statement (32766 on current builds); stay well below.
 _IN_CHUNK = 900
@@ -91,6 +92,10 @@ def _merge_json(stored: str, incoming: str) -> str:
 
 
 MMAP_BYTES = 8 * 1024**3  # SQLite caps it at its compile-time maximum (2 GiB by default)
+# A batch of at least this many rows is written by the store's writer process
+# (graph_models.store.embedded_process). Only bulk loads make batches this large; starting the
+# process (about half a second) would cost a small write more than it saves.
+PROCESS_MIN_ROWS = 5_000
 
 
 class EmbeddedStore(GraphStore):
@@ -101,9 +106,20 @@ class EmbeddedStore(GraphStore):
     # its CPU per relationship doubled at 20,000, so it keeps the default.)
     batch_size = 20_000
 
-    def __init__(self, path: str | Path, *, busy_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout_s: float = 60.0,
+        process_min_rows: int | None = PROCESS_MIN_ROWS,
+    ) -> None:
+        """``process_min_rows``: batches of at least this many rows go to a writer process
+        (None: every batch is written in the calling thread)."""
         self.path = Path(path)
         self._busy_timeout_s = busy_timeout_s
+        self._process_min_rows = process_min_rows
+        self._process: WriterProcess | None = None
+        self._process_lock = threading.Lock()
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
@@ -153,7 +169,23 @@ class EmbeddedStore(GraphStore):
         del self._local.conn
         self._local.bulk = False
 
+    def writer_process(self) -> WriterProcess:
+        """The process that writes bulk batches, started on first use."""
+        with self._process_lock:
+            if self._process is None:
+                self._process = WriterProcess(self.path, busy_timeout_s=self._busy_timeout_s)
+            return self._process
+
+    def writer_peak_rss_mib(self) -> float:
+        """Peak memory of the writer process (0 when no batch needed it)."""
+        with self._process_lock:
+            return 0.0 if self._process is None else self._process.peak_rss_mib()
+
     def close(self) -> None:
+        with self._process_lock:
+            process, self._process = self._process, None
+        if process is not None:
+            process.close()
         with self._all_lock:
             for conn in self._all:
                 conn.close()
@@ -191,19 +223,30 @@ class EmbeddedStore(GraphStore):
     def write_rel_maps(self, rows: Sequence[RelMap]) -> int:
         return self.prepare_rel_maps(rows)()
 
-    # JSON encoding is the Python half of a batch; SQLite's half runs without the GIL.
+    # JSON encoding is the Python half of a batch; SQLite's half runs without the GIL, or
+    # for a bulk batch in the writer process (encoded for it here as well).
     def prepare_node_maps(self, rows: Sequence[NodeMap]) -> Callable[[], int]:
         params = [(key, label.value, _dumps(flat)) for label, key, flat in rows]
-        return partial(self._write_rows, UPSERT_NODE, params, None)
+        return self._prepared(UPSERT_NODE, params, None)
 
     def prepare_rel_maps(self, rows: Sequence[RelMap]) -> Callable[[], int]:
         params = [(start, t.value, end, key, _dumps(flat)) for t, start, end, key, flat in rows]
         ends = {r[1] for r in rows} | {r[2] for r in rows}
-        return partial(self._write_rows, UPSERT_REL, params, ends)
+        return self._prepared(UPSERT_REL, params, ends)
 
-    def _write_rows(
+    def _prepared(
+        self, sql: str, params: Sequence[tuple[str, ...]], ends: set[str] | None
+    ) -> Callable[[], int]:
+        limit = self._process_min_rows
+        if limit is not None and len(params) >= limit:
+            message = WriterProcess.encode_write(sql, params, ends)
+            return lambda: int(self.writer_process().send(message))
+        return partial(self.write_rows_here, sql, params, ends)
+
+    def write_rows_here(
         self, sql: str, params: Sequence[tuple[str, ...]], ends: set[str] | None
     ) -> int:
+        """Write one prepared batch in the calling thread (the writer process calls this)."""
         if not params:
             return 0
         if not getattr(self._local, "bulk", False):
