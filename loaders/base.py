@@ -12,10 +12,10 @@ from __future__ import annotations
 import abc
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
@@ -32,6 +32,7 @@ from loaders.report import LoadReport, QuarantineEntry, QuarantineWriter
 from loaders.writer import BatchWriter
 
 _VALUE_PREVIEW = 200
+T = TypeVar("T")
 
 
 class LoadError(IffgraphError):
@@ -77,6 +78,12 @@ class RawRecord:
 # description): one observation per load says all there is, so later records of the same load
 # do not repeat it. Each mention's own provenance is on the relationship it creates.
 REFERENCE_LABELS = frozenset({Label.COUNTRY, Label.COMMODITY})
+# Fragments one load remembers (GraphBuilder.fragment) before it starts afresh: bounds memory
+# whatever the file's size; a file with more distinct parties than this only builds some twice.
+FRAGMENT_CACHE = 50_000
+
+NodeObs = tuple[Label, str, dict[str, Any]]
+RelObs = tuple[RelType, str, str, str, dict[str, Any]]
 
 
 @dataclass
@@ -90,11 +97,40 @@ class GraphBuilder:
     record converted, so a record is loaded entirely or quarantined entirely.
     """
 
-    nodes: list[tuple[Label, str, dict[str, Any]]] = field(default_factory=list)
-    rels: list[tuple[RelType, str, str, str, dict[str, Any]]] = field(default_factory=list)
+    nodes: list[NodeObs] = field(default_factory=list)
+    rels: list[RelObs] = field(default_factory=list)
     # Reference nodes (countries, HS codes) already written by this load; see REFERENCE_LABELS.
     emitted: set[str] = field(default_factory=set)
     references: list[str] = field(default_factory=list)
+    # What earlier records of this load built for the same input (see ``fragment``).
+    fragments: dict[Hashable, tuple[Any, list[NodeObs], list[RelObs]]] = field(default_factory=dict)
+
+    def fragment(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``, or what it added for the same ``key`` earlier in this load.
+
+        A party named in row after row (every customs row names up to five) is built from
+        the same values each time: its key, its address and country, the schema checks.
+        ``key`` must hold every input ``build`` reads; the observations it added are replayed
+        as they were (they are checked and never changed afterwards). Reference nodes follow
+        the same rule as in ``node``: emitted once per load.
+        """
+        cached = self.fragments.get(key)
+        if cached is None:
+            first_node, first_rel = len(self.nodes), len(self.rels)
+            result = build()
+            if len(self.fragments) >= FRAGMENT_CACHE:
+                self.fragments.clear()
+            self.fragments[key] = (result, self.nodes[first_node:], self.rels[first_rel:])
+            return result
+        result, nodes, rels = cached
+        for entry in nodes:
+            if entry[0] in REFERENCE_LABELS:
+                if entry[1] in self.emitted:
+                    continue
+                self.references.append(entry[1])
+            self.nodes.append(entry)
+        self.rels.extend(rels)
+        return result
 
     def node(self, label: Label, key: str, **props: Scalar | None) -> str:
         if label in REFERENCE_LABELS and key in self.emitted:
@@ -215,12 +251,15 @@ def _message(err: Any) -> str:
 
 
 def _convert(
-    fmt: SourceFormat, raw: RawRecord, emitted: set[str]
+    fmt: SourceFormat,
+    raw: RawRecord,
+    emitted: set[str],
+    fragments: dict[Hashable, tuple[Any, list[NodeObs], list[RelObs]]],
 ) -> tuple[Any, GraphBuilder, str | None] | RecordProblem:
     """Validate one record and build its observations, or say why it cannot be loaded."""
     try:
         row = fmt.model_for(raw).model_validate(raw.data)
-        graph = GraphBuilder(emitted=emitted)
+        graph = GraphBuilder(emitted=emitted, fragments=fragments)
         fmt.build(row, graph)
         return row, graph, fmt.seen(row)
     except ValidationError as e:
@@ -246,6 +285,7 @@ def load_file(
     qpath = options.quarantine_dir / f"{path.name}.{load_id}.quarantine.jsonl"
     seen_ids: set[int] = set()
     emitted: set[str] = set()
+    fragments: dict[Hashable, tuple[Any, list[NodeObs], list[RelObs]]] = {}
     # The provenance strings every record of this file shares (see graph_models.merge).
     file_prov = Observed.of(
         Provenance(agency=fmt.agency, source_file=path.name, record_id="-", load_id=load_id)
@@ -279,7 +319,7 @@ def load_file(
             if raw.problem is not None:
                 reject(raw, raw.problem)
                 continue
-            converted = _convert(fmt, raw, emitted)
+            converted = _convert(fmt, raw, emitted, fragments)
             if isinstance(converted, RecordProblem):
                 reject(raw, converted)
                 continue

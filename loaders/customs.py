@@ -175,6 +175,24 @@ class CustomsDeclarations(TabularFormat):
         country = getattr(row, f"{role}_country", None) or (
             row.reporting_country if role == "declarant" else None
         )
+        address = getattr(row, f"{role}_address", None)
+        return graph.fragment(
+            ("party", name, tax_id, reg, country, address),
+            lambda: self._build_party(
+                graph, name, tax_id=tax_id, reg=reg, country=country, address=address
+            ),
+        )
+
+    def _build_party(
+        self,
+        graph: GraphBuilder,
+        name: str,
+        *,
+        tax_id: str | None,
+        reg: str | None,
+        country: str | None,
+        address: str | None,
+    ) -> str:
         key = graph.node(
             Label.COMPANY,
             keys.company_key(
@@ -190,7 +208,6 @@ class CustomsDeclarations(TabularFormat):
             registration_number=reg,
             jurisdiction=country,
         )
-        address = getattr(row, f"{role}_address", None)
         if address:
             addr = graph.node(
                 Label.ADDRESS, keys.address_key(address, country), full=address, country=country

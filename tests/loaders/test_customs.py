@@ -165,3 +165,29 @@ def test_xlsx_name_on_a_csv_is_refused(store: GraphStore, tmp_path: Path) -> Non
     shutil.copy(FIXTURES / "declarations.csv", fake)
     with pytest.raises(LoadError, match="not an XLSX workbook"):
         load(store, tmp_path, fake)
+
+
+def test_a_party_first_met_in_a_quarantined_row_loads_whole_later(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    # Row 2 builds the exporter (and its country, a reference node written once per load)
+    # before its importer is found wanting; row 3 names the same exporter. The record that
+    # was quarantined wrote nothing, so row 3 must still bring the country along.
+    header = (
+        "declaration_number,declaration_date,flow,reporting_country,exporter_name,"
+        "exporter_tax_id,exporter_country,importer_name,importer_tax_id,hs_code\n"
+    )
+    path = tmp_path / "parties.csv"
+    path.write_text(
+        header
+        + "D1,2024-03-04,import,GB,Nordhandel GmbH,DE811111111,DE,,GB123,850440\n"
+        + "D2,2024-03-05,import,GB,Nordhandel GmbH,DE811111111,DE,Acme Ltd,GB123,850440\n",
+        encoding="utf-8",
+    )
+    report = load(store, tmp_path, path)
+    assert (report.read, report.loaded, report.quarantined) == (2, 1, 1)
+    country = store.expand([NORD], rel_types=[RelType.IN_COUNTRY], direction="out")
+    assert [r.end for r in country] == ["country:DE"]
+    assert store.require_node("country:DE").properties["code"] == "DE"
+    shipped = store.expand([NORD], rel_types=[RelType.SHIPPED_TO], direction="out")
+    assert [r.end for r in shipped] == ["company:customs:tax:GB123"]
