@@ -25,6 +25,7 @@ import contextlib
 import os
 import pickle
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -146,6 +147,10 @@ def _serve(path: str, busy_timeout_s: float, requests: IO[bytes], answers: IO[by
 
 
 if __name__ == "__main__":
+    # Ctrl-C reaches the whole process group: the parent decides what to do about it, and a
+    # batch half-way through its transaction is better finished than killed. The child exits
+    # when the parent closes the pipe or dies.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Stray prints must not corrupt the answers: the protocol keeps the real stdout.
     _answers = sys.stdout.buffer
     sys.stdout = sys.stderr

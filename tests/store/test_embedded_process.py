@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +95,45 @@ def test_closing_the_store_ends_its_writer_process(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # exited and reaped
+
+
+_PARENT = """
+import os, sys
+from graph_models.store.embedded import EmbeddedStore
+from tests.factories import node
+store = EmbeddedStore(sys.argv[1], process_min_rows=1)
+store.write_nodes([node("company:a")])
+print(store.writer_process().pid, flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie still answers kill(0); it has exited all the same.
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "zombie" in status.read_text()
+
+
+def test_a_writer_process_outlives_no_parent(tmp_path: Path) -> None:
+    # The parent is killed without closing anything: the child sees its pipe close and exits.
+    parent = subprocess.run(
+        [sys.executable, "-c", _PARENT, str(tmp_path / "g.sqlite")],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+        timeout=60,
+    )
+    assert parent.returncode == -signal.SIGKILL, parent.stderr
+    pid = int(parent.stdout.strip())
+    deadline = time.monotonic() + 30
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)
+    # What it committed before is there.
+    with EmbeddedStore(tmp_path / "g.sqlite") as store:
+        assert set(store.get_nodes(["company:a"])) == {"company:a"}
