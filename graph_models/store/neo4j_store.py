@@ -183,7 +183,8 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         self._known_ids.clear()
-        self._run_auto(cy.CLEAR)
+        for statement in cy.CLEAR:
+            self._run_auto(statement)
 
     # --- writes ----------------------------------------------------------------------------
     def write_node_maps(self, rows: Sequence[NodeMap]) -> int:
