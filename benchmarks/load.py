@@ -103,8 +103,11 @@ def main() -> None:
             if uri:
                 cmd += ["--uri", uri]
             done = subprocess.run(
-                cmd, capture_output=True, text=True, check=True, cwd=ROOT, env=dict(os.environ)
+                cmd, capture_output=True, text=True, check=False, cwd=ROOT, env=dict(os.environ)
             )
+            if done.returncode != 0:
+                # The child's own traceback says what failed; without it only "exit 1" is left.
+                sys.exit(f"scale {scale:g} {kind} failed (exit {done.returncode}):\n{done.stderr}")
             got = json.loads(done.stdout.strip().splitlines()[-1])
             peaks[(kind, scale)] = got["peak_rss_mib"]
             rate = got["records"] / got["seconds"]
